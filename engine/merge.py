@@ -1,0 +1,187 @@
+"""Merging per-tile detections into one scene-wide set without duplicates or cut-off boxes.
+
+Boxes are ``(col0, row0, col1, row1)`` in SCENE pixels throughout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .tiling import Tile, TileGrid
+
+# pairs examined at once by the overlap sweep; bounds the sweep's memory (~100 MB)
+_PAIR_CHUNK = 2_000_000
+
+
+@dataclass
+class TileDetections:
+    """What the model found in one tile.
+
+    Attributes:
+        tile: the tile the detections come from.
+        boxes_px: float ``(n, 4)`` xyxy in SCENE pixels (already offset by the tile window).
+        scores: float ``(n,)``.
+        category_idx: int ``(n,)`` index into the run's category list.
+    """
+
+    tile: Tile
+    boxes_px: np.ndarray
+    scores: np.ndarray
+    category_idx: np.ndarray
+
+
+def _sweep_pairs(lo: np.ndarray, hi: np.ndarray):
+    """Order, pair counts and first partners of a sweep along one axis.
+
+    After sorting by ``lo``, sorted box i overlaps (on this axis) exactly the sorted boxes
+    ``i+1 .. end[i]-1`` among those after it.
+    """
+    order = np.argsort(lo, kind="stable")
+    lo_s, hi_s = lo[order], hi[order]
+    end = np.searchsorted(lo_s, hi_s, side="left")
+    counts = np.maximum(end - np.arange(1, lo.size + 1), 0)
+    return order, counts
+
+
+def _overlapping_pairs(boxes: np.ndarray):
+    """Yield chunks ``(i, j)`` of index pairs of boxes whose x and y ranges both overlap.
+
+    Sweeps along whichever axis produces fewer candidate pairs, in bounded-size chunks, so
+    memory stays small even for tens of thousands of boxes.
+    """
+    sweeps = [_sweep_pairs(boxes[:, 0], boxes[:, 2]), _sweep_pairs(boxes[:, 1], boxes[:, 3])]
+    order, counts = min(sweeps, key=lambda s: int(s[1].sum()))
+    cum = np.concatenate([[0], np.cumsum(counts)])
+    start = 0
+    n = counts.size
+    while start < n:
+        stop = int(np.searchsorted(cum, cum[start] + _PAIR_CHUNK, side="right")) - 1
+        stop = min(max(stop, start + 1), n)
+        c = counts[start:stop]
+        total = int(c.sum())
+        if total:
+            first = np.repeat(np.arange(start, stop), c)
+            offsets = np.arange(total) - np.repeat(cum[start:stop] - cum[start], c)
+            i, j = order[first], order[first + 1 + offsets]
+            inter_w = np.minimum(boxes[i, 2], boxes[j, 2]) - np.maximum(boxes[i, 0], boxes[j, 0])
+            inter_h = np.minimum(boxes[i, 3], boxes[j, 3]) - np.maximum(boxes[i, 1], boxes[j, 1])
+            hit = (inter_w > 0) & (inter_h > 0)
+            yield i[hit], j[hit], inter_w[hit] * inter_h[hit]
+        start = stop
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
+        ios_threshold: float | None = None) -> np.ndarray:
+    """Greedy non-maximum suppression.
+
+    A box is suppressed by a kept, higher-scoring box when their IoU exceeds
+    ``iou_threshold`` or, if given, their intersection over the smaller box's area exceeds
+    ``ios_threshold`` (this catches a partial box lying inside a whole one).
+
+    Args:
+        boxes: ``(N, 4)`` xyxy.
+        scores: ``(N,)``.
+    Returns:
+        int64 indices of the kept boxes, highest score first (ties: lower index first).
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    n = boxes.shape[0]
+    if n == 0:
+        return np.zeros(0, np.int64)
+    order = np.lexsort((np.arange(n), -scores))
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n)
+    area = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+
+    winners, losers = [], []
+    for i, j, inter in _overlapping_pairs(boxes):
+        iou = inter / np.maximum(area[i] + area[j] - inter, 1e-12)
+        suppress = iou > iou_threshold
+        if ios_threshold is not None:
+            suppress |= inter / np.maximum(np.minimum(area[i], area[j]), 1e-12) > ios_threshold
+        ri, rj = rank[i[suppress]], rank[j[suppress]]
+        winners.append(np.minimum(ri, rj))
+        losers.append(np.maximum(ri, rj))
+    suppressed = np.zeros(n, bool)
+    if winners:
+        win = np.concatenate(winners)
+        lose = np.concatenate(losers)
+        by_winner = np.argsort(win, kind="stable")
+        win, lose = win[by_winner], lose[by_winner]
+        heads, starts = np.unique(win, return_index=True)
+        ends = np.append(starts[1:], win.size)
+        # greedy order matters: a box only suppresses others if it survived itself
+        for head, s, e in zip(heads.tolist(), starts.tolist(), ends.tolist()):
+            if not suppressed[head]:
+                suppressed[lose[s:e]] = True
+    return order[~suppressed]
+
+
+def _truncated(boxes: np.ndarray, tile: Tile, grid: TileGrid, edge_px: float) -> np.ndarray:
+    """Boxes cut by an internal window edge whose object a neighbouring tile sees whole.
+
+    A box touching the right edge is only dropped when it starts inside the overlap: the
+    right neighbour's window then holds all of it.
+    """
+    w = tile.window
+    left, top, right, bottom = grid.internal_edges(tile)
+    o = grid.overlap_px
+    x0, y0, x1, y1 = boxes.T
+    cut = np.zeros(boxes.shape[0], bool)
+    if left:
+        cut |= (x0 <= w.col_off + edge_px) & (x1 <= w.col_off + o)
+    if right:
+        cut |= (x1 >= w.col_end - edge_px) & (x0 >= w.col_end - o)
+    if top:
+        cut |= (y0 <= w.row_off + edge_px) & (y1 <= w.row_off + o)
+    if bottom:
+        cut |= (y1 >= w.row_end - edge_px) & (y0 >= w.row_end - o)
+    return cut
+
+
+def merge_tile_detections(parts: list[TileDetections], grid: TileGrid, margin_px: float,
+                          iou_threshold: float = 0.5, ios_threshold: float = 0.8,
+                          edge_px: float = 2.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Combine every tile's detections into one scene-wide set.
+
+    Per tile: boxes cut by an internal tile edge (within ``edge_px``) are dropped when the
+    overlap guarantees a neighbour sees the object whole; a box is kept only if its centre
+    lies in the tile's core grown by ``margin_px``. Then class-aware NMS across tiles
+    removes the duplicates left in the overlaps. Boxes are clipped to the scene.
+
+    Returns:
+        ``(boxes (M, 4) float64 scene px xyxy, scores (M,) float32, category_idx (M,) int64)``,
+        highest score first.
+    """
+    kept_boxes, kept_scores, kept_cats = [], [], []
+    for part in parts:
+        boxes = np.asarray(part.boxes_px, dtype=np.float64).reshape(-1, 4)
+        if boxes.shape[0] == 0:
+            continue
+        core = part.tile.core
+        cx = (boxes[:, 0] + boxes[:, 2]) / 2
+        cy = (boxes[:, 1] + boxes[:, 3]) / 2
+        in_core = ((cx >= core.col_off - margin_px) & (cx < core.col_end + margin_px)
+                   & (cy >= core.row_off - margin_px) & (cy < core.row_end + margin_px))
+        keep = in_core & ~_truncated(boxes, part.tile, grid, edge_px)
+        kept_boxes.append(boxes[keep])
+        kept_scores.append(np.asarray(part.scores, dtype=np.float32).reshape(-1)[keep])
+        kept_cats.append(np.asarray(part.category_idx, dtype=np.int64).reshape(-1)[keep])
+    if not kept_boxes:
+        return np.zeros((0, 4)), np.zeros(0, np.float32), np.zeros(0, np.int64)
+    boxes = np.concatenate(kept_boxes)
+    scores = np.concatenate(kept_scores)
+    cats = np.concatenate(kept_cats)
+    boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, grid.width)
+    boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, grid.height)
+    valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    boxes, scores, cats = boxes[valid], scores[valid], cats[valid]
+
+    keep = np.concatenate([np.flatnonzero(cats == c)[nms(boxes[cats == c], scores[cats == c],
+                                                          iou_threshold, ios_threshold)]
+                           for c in np.unique(cats)]) if cats.size else np.zeros(0, np.int64)
+    keep = keep[np.lexsort((keep, -scores[keep]))]
+    return boxes[keep], scores[keep], cats[keep]
