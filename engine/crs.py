@@ -40,6 +40,18 @@ def parse_crs(text: str) -> pyproj.CRS:
                               f"a WKT definition or a PROJ string (+proj=utm +zone=33 +datum=WGS84).") from None
 
 
+def reproject_xy(x: np.ndarray, y: np.ndarray, src: pyproj.CRS | str, dst: pyproj.CRS | str) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays of x, y (any shape, x = easting/longitude first) from ``src`` to ``dst``."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    transformer = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+    if x.size == 1:  # pyproj takes size-1 arrays for scalars and numpy then warns
+        tx, ty = transformer.transform(float(x.reshape(-1)[0]), float(y.reshape(-1)[0]))
+        return np.full(x.shape, tx), np.full(y.shape, ty)
+    tx, ty = transformer.transform(x, y)
+    return np.asarray(tx, dtype=np.float64).reshape(x.shape), np.asarray(ty, dtype=np.float64).reshape(y.shape)
+
+
 def describe_crs(crs_wkt: str | None) -> str:
     """A short human name for a CRS, e.g. 'WGS 84 / UTM zone 33N (EPSG:32633)'."""
     if not crs_wkt:
@@ -101,9 +113,7 @@ def map_to_pixel_prompts(points_xy: np.ndarray | Sequence[Sequence[float]], crs_
         src = crs_of_points if isinstance(crs_of_points, pyproj.CRS) else parse_crs(crs_of_points)
         dst = pyproj.CRS.from_wkt(georef.crs_wkt)
         if not src.equals(dst):
-            transformer = pyproj.Transformer.from_crs(src, dst, always_xy=True)
-            x, y = transformer.transform(xy[:, 0], xy[:, 1])
-            xy = np.column_stack([x, y])
+            xy = np.column_stack(reproject_xy(xy[:, 0], xy[:, 1], src, dst))
     col, row = georef.to_pixel(xy[:, 0], xy[:, 1])
     prompts = [PointPrompt(float(c), float(r), str(cat)) for c, r, cat in zip(np.atleast_1d(col), np.atleast_1d(row), categories)]
     if size_px is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pyproj
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from ..crs import map_to_pixel_prompts
+from ..crs import map_to_pixel_prompts, reproject_xy
 from ..errors import NoPromptsError, OutputError, PromptError
 from ..feature_table import COLUMNS, feature_table
 from ..georef import GeoReference
@@ -118,10 +119,9 @@ def write_detections(result: DetectionResult, path: str | os.PathLike, driver: s
     layer_options = None
     if driver == "GeoJSON":
         if crs_wkt:
-            to_lonlat = pyproj.Transformer.from_crs(pyproj.CRS.from_wkt(crs_wkt), "EPSG:4326", always_xy=True)
-            lon, lat = to_lonlat.transform(rings[..., 0], rings[..., 1])
-            rings = np.stack([lon, lat], axis=-1).reshape(rings.shape)
-            cx, cy = (np.asarray(v, np.float64).reshape(-1) for v in to_lonlat.transform(cx, cy))
+            src = pyproj.CRS.from_wkt(crs_wkt)
+            rings = np.stack(reproject_xy(rings[..., 0], rings[..., 1], src, "EPSG:4326"), axis=-1)
+            cx, cy = reproject_xy(cx, cy, src, "EPSG:4326")
             crs_wkt = "EPSG:4326"
             layer_options = {"RFC7946": "YES"}
         else:
@@ -129,7 +129,9 @@ def write_detections(result: DetectionResult, path: str | os.PathLike, driver: s
     geometry = shapely.to_wkb(shapely.polygons(rings)) if len(rings) else np.empty(0, dtype=object)
     values = [np.asarray(table["category"], dtype=object), table["score"], cx, cy,
               table["length_m"], table["width_m"], table["area_m2"]]  # in COLUMNS order
-    with atomic_path(path) as tmp_path:
+    with atomic_path(path) as tmp_path, warnings.catch_warnings():
+        # A raster without CRS is reported when its prompts are read; pyogrio would repeat it.
+        warnings.filterwarnings("ignore", message="'crs' was not provided")
         try:
             pyogrio.raw.write(tmp_path, geometry=np.asarray(geometry, dtype=object), field_data=values,
                               fields=list(COLUMNS), layer=None if driver == "ESRI Shapefile" else layer, driver=driver,
