@@ -1,0 +1,153 @@
+"""A detection run as QGIS layers: styled detection polygons and a density heatmap.
+
+The density GeoTIFF is written with the GDAL that ships with QGIS (never rasterio inside QGIS:
+it brings its own GDAL). Layers carry the counts per category in their metadata.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal, osr
+from qgis.core import (
+    QgsCategorizedSymbolRenderer,
+    QgsColorRampShader,
+    QgsCoordinateReferenceSystem,
+    QgsFeature,
+    QgsField,
+    QgsFillSymbol,
+    QgsGeometry,
+    QgsLayerMetadata,
+    QgsMapLayer,
+    QgsPointXY,
+    QgsRasterLayer,
+    QgsRasterShader,
+    QgsRendererCategory,
+    QgsSingleBandPseudoColorRenderer,
+    QgsVectorLayer,
+)
+from qgis.PyQt.QtCore import QVariant
+from qgis.PyQt.QtGui import QColor
+
+from engine.errors import OutputError
+from engine.io.atomic import atomic_path
+from engine.results import DensityMap
+
+from .translation import tr
+
+COUNTS_PROPERTY = "deal/counts"
+# (column, QVariant type) in the order they appear in the attribute table
+FIELDS = (("category", QVariant.String), ("score", QVariant.Double), ("length_m", QVariant.Double),
+          ("width_m", QVariant.Double), ("area_m2", QVariant.Double), ("cx_map", QVariant.Double), ("cy_map", QVariant.Double))
+
+
+def layer_crs(crs_wkt: str | None) -> QgsCoordinateReferenceSystem:
+    return QgsCoordinateReferenceSystem.fromWkt(crs_wkt) if crs_wkt else QgsCoordinateReferenceSystem()
+
+
+def detection_layer(table: dict, crs_wkt: str | None, name: str) -> QgsVectorLayer:
+    """Memory polygon layer from ``engine.feature_table.feature_table(result)``: one feature per
+    detection, rings (N, 5, 2) in the raster CRS, attributes as in FIELDS."""
+    layer = QgsVectorLayer("Polygon", name, "memory")
+    layer.setCrs(layer_crs(crs_wkt))
+    provider = layer.dataProvider()
+    provider.addAttributes([QgsField(column, kind) for column, kind in FIELDS])
+    layer.updateFields()
+    features = []
+    for i, ring in enumerate(np.asarray(table["rings_map"], dtype=np.float64)):
+        feature = QgsFeature(layer.fields())
+        feature.setGeometry(QgsGeometry.fromPolygonXY([[QgsPointXY(float(x), float(y)) for x, y in ring]]))
+        feature.setAttributes([str(table["category"][i])] + [float(table[column][i]) for column, _ in FIELDS[1:]])
+        features.append(feature)
+    provider.addFeatures(features)
+    layer.updateExtents()
+    return layer
+
+
+def style_detections(layer: QgsVectorLayer, colours: dict[str, QColor]) -> None:
+    """Categorised renderer on ``category``: outline in the category colour over a light fill."""
+    categories = []
+    for category, colour in colours.items():
+        fill = QColor(colour)
+        fill.setAlpha(60)
+        symbol = QgsFillSymbol.createSimple({"color": fill.name(QColor.HexArgb), "outline_color": colour.name(),
+                                             "outline_width": "0.5", "outline_width_unit": "MM"})
+        categories.append(QgsRendererCategory(category, symbol, category))
+    layer.setRenderer(QgsCategorizedSymbolRenderer("category", categories))
+    layer.triggerRepaint()
+
+
+def store_counts(layer: QgsMapLayer, counts: dict[str, int], stats: dict | None = None) -> None:
+    """Counts per category in the layer's metadata (abstract and keywords) and a custom property."""
+    summary = ", ".join(f"{category}: {n}" for category, n in counts.items())
+    metadata = QgsLayerMetadata(layer.metadata())
+    metadata.setTitle(layer.name())
+    metadata.setAbstract(tr("Objects detected by DEAL per category: {0}").format(summary))
+    metadata.addKeywords("DEAL counts", [f"{category}={n}" for category, n in counts.items()])
+    layer.setMetadata(metadata)
+    layer.setCustomProperty(COUNTS_PROPERTY, json.dumps(counts))
+    if stats:
+        layer.setCustomProperty("deal/stats", json.dumps({k: v for k, v in stats.items() if isinstance(v, (int, float, str))}))
+
+
+def stored_counts(layer: QgsMapLayer) -> dict[str, int]:
+    return json.loads(layer.customProperty(COUNTS_PROPERTY, "{}"))
+
+
+def write_density(density: DensityMap, path: str | Path) -> Path:
+    """GeoTIFF of the density map: band 1 all categories summed, then one band per category.
+
+    Float32, deflate-compressed, in the raster's CRS; written atomically.
+    """
+    values = np.asarray(density.values, dtype=np.float32)
+    bands = np.concatenate([values.sum(axis=0, keepdims=True), values]) if values.shape[0] > 1 else values
+    names = ([tr("all categories")] if values.shape[0] > 1 else []) + list(density.categories)
+    path = Path(path)
+    with atomic_path(path) as tmp_path:
+        gdal.ErrorReset()
+        driver = gdal.GetDriverByName("GTiff")
+        dataset = driver.Create(str(tmp_path), bands.shape[2], bands.shape[1], bands.shape[0], gdal.GDT_Float32,
+                                options=["COMPRESS=DEFLATE", "TILED=YES"])
+        if dataset is None:
+            raise OutputError(tr("Cannot create '{0}': {1}").format(path, gdal.GetLastErrorMsg()))
+        dataset.SetGeoTransform(density.georef.geotransform)
+        if density.georef.crs_wkt:
+            srs = osr.SpatialReference()
+            srs.ImportFromWkt(density.georef.crs_wkt)
+            dataset.SetProjection(srs.ExportToWkt())
+        for i, (plane, name) in enumerate(zip(bands, names), start=1):
+            band = dataset.GetRasterBand(i)
+            band.WriteArray(plane)
+            band.SetDescription(name)
+        dataset.FlushCache()
+        failed = gdal.GetLastErrorType() >= gdal.CE_Failure
+        dataset = None
+        if failed:
+            raise OutputError(tr("Writing '{0}' failed: {1}").format(path, gdal.GetLastErrorMsg()))
+    return path
+
+
+def density_layer(path: str | Path, name: str) -> QgsRasterLayer:
+    """The density GeoTIFF as a layer with a transparent-to-hot pseudocolour ramp on band 1 (0 is transparent)."""
+    layer = QgsRasterLayer(str(path), name, "gdal")
+    if not layer.isValid():
+        raise OutputError(tr("The density raster '{0}' cannot be opened.").format(path))
+    stats = layer.dataProvider().bandStatistics(1)
+    top = float(stats.maximumValue) if stats.maximumValue > 0 else 1.0
+    ramp = QgsColorRampShader(0.0, top, None, QgsColorRampShader.Interpolated)
+    ramp.setColorRampItemList([
+        QgsColorRampShader.ColorRampItem(0.0, QColor(255, 255, 178, 0), "0"),
+        QgsColorRampShader.ColorRampItem(top * 0.25, QColor(254, 204, 92, 140), ""),
+        QgsColorRampShader.ColorRampItem(top * 0.5, QColor(253, 141, 60, 190), ""),
+        QgsColorRampShader.ColorRampItem(top * 0.75, QColor(240, 59, 32, 220), ""),
+        QgsColorRampShader.ColorRampItem(top, QColor(189, 0, 38, 240), f"{top:.3g}"),
+    ])
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(ramp)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+    renderer.setClassificationMin(0.0)
+    renderer.setClassificationMax(top)
+    layer.setRenderer(renderer)
+    return layer

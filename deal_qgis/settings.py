@@ -1,0 +1,54 @@
+"""The plugin's settings, kept in QgsSettings under ``deal/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from qgis.core import QgsSettings
+
+DEVICES = ("auto", "cpu", "cuda")
+_PREFIX = "deal/"
+
+
+@dataclass
+class DealSettings:
+    """What the analyst chose for runs.
+
+    Attributes:
+        model_path: model folder (encoder.onnx + prompt_head.onnx); "" = the bundled model.
+        tile_size, overlap: tile edge and overlap in model pixels; 0 = the model's own setting.
+        score_threshold: detections below are dropped; 0 = the model's default threshold.
+        device: "auto", "cpu" or "cuda".
+        output_folder: where result files go; "" = temporary layers.
+    """
+
+    model_path: str = ""
+    tile_size: int = 0
+    overlap: int = 0
+    score_threshold: float = 0.0
+    device: str = "auto"
+    output_folder: str = ""
+
+    @classmethod
+    def load(cls) -> "DealSettings":
+        stored = QgsSettings()
+        values = {}
+        for f in fields(cls):
+            default = f.default
+            raw = stored.value(_PREFIX + f.name, default)
+            try:
+                values[f.name] = type(default)(raw)
+            except (TypeError, ValueError):
+                values[f.name] = default
+        if values["device"] not in DEVICES:
+            values["device"] = "auto"
+        return cls(**values)
+
+    def save(self) -> None:
+        stored = QgsSettings()
+        for f in fields(self):
+            stored.setValue(_PREFIX + f.name, getattr(self, f.name))
+
+    def session_key(self, source_key: str) -> tuple:
+        """Settings that change the encoded features: a new engine Session is needed when they differ."""
+        return (source_key, self.model_path, self.device, self.tile_size, self.overlap)
