@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import os
+import threading
 import warnings
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class RasterioSource:
 
     def __init__(self, path: str | os.PathLike, bands: tuple[int, ...] | None = None):
         self.path = Path(path)
+        self._lock = threading.Lock()  # one GDAL dataset handle must not be read from two threads at once
         if not self.path.is_file():
             raise InvalidRasterError(f"Raster {self.path} does not exist or is not a file.")
         if self.path.stat().st_size == 0:
@@ -177,9 +179,10 @@ class RasterioSource:
         boundless = (window.col_off < 0 or window.row_off < 0
                      or window.col_end > self.width or window.row_end > self.height)
         try:
-            data = self._ds.read(self._read_bands, window=win, out_shape=(len(self._read_bands), *shape),
-                                 resampling=resampling, boundless=boundless, fill_value=0)
-            valid = self._valid(win, shape, resampling, boundless)
+            with self._lock:
+                data = self._ds.read(self._read_bands, window=win, out_shape=(len(self._read_bands), *shape),
+                                     resampling=resampling, boundless=boundless, fill_value=0)
+                valid = self._valid(win, shape, resampling, boundless)
         except RasterioError as exc:
             raise InvalidRasterError(f"Reading {self.path} failed at window {window}: {exc}. The file may be corrupt.") from None
         data = data.astype(np.float32)

@@ -1,0 +1,157 @@
+"""`deal detect` argument parsing and error paths: exit code 2, a message, no traceback, no output file."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyogrio.raw
+import pytest
+import shapely
+from rasterio.transform import from_origin
+
+from engine.cli import COMMANDS, main
+from test_rasterio_source import rgb_scene, write_geotiff
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def scene(tmp_path):
+    """A 0.5 m UTM 33N RGB scene of 240 x 200 px; top-left corner (500000, 4100000)."""
+    return write_geotiff(tmp_path / "scene.tif", rgb_scene(), crs="EPSG:32633",
+                         transform=from_origin(500000.0, 4100000.0, 0.5, 0.5))
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_user_error(code, err, *phrases):
+    assert code == 2
+    assert "Traceback" not in err
+    assert err.startswith("deal: error: ")
+    for phrase in phrases:
+        assert phrase in err
+
+
+def test_top_level_help_lists_detect(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    assert "detect" in out and COMMANDS["detect"][1] in out
+
+
+def test_detect_help_teaches_with_examples(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["detect", "--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    for phrase in ("--point", "@EPSG:4326", "@pixel", "--prompts", "--category-field", "examples:", "deal detect scene.tif"):
+        assert phrase in out
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    code, _, err = run_cli(capsys)
+    assert code == 2 and "detect" in err
+
+
+@pytest.mark.parametrize("argv, phrase", [
+    (["--bands", "1,2"], "give 3 band numbers"),
+    (["--score", "1.5"], "between 0 and 1"),
+    (["--tile", "-3"], "above 0"),
+    (["--device", "tpu"], "invalid choice"),
+])
+def test_bad_option_values_are_usage_errors(capsys, scene, tmp_path, argv, phrase):
+    with pytest.raises(SystemExit) as info:
+        main(["detect", str(scene), "--point", "10,10@pixel:car", "-o", str(tmp_path / "o.gpkg"), *argv])
+    assert info.value.code == 2
+    assert phrase in capsys.readouterr().err
+
+
+def test_unwritable_output_is_reported_before_reading_the_scene(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "detect", tmp_path / "missing.tif", "--point", "1,1@pixel:car", "-o", "/proc/deal/x.gpkg")
+    assert_user_error(code, err, "/proc/deal/x.gpkg")
+    assert "missing.tif" not in err
+
+
+def test_unknown_output_format(capsys, scene, tmp_path):
+    code, _, err = run_cli(capsys, "detect", scene, "--point", "1,1@pixel:car", "-o", tmp_path / "out.kml")
+    assert_user_error(code, err, ".gpkg")
+
+
+def test_density_must_be_geotiff_and_outputs_distinct(capsys, scene, tmp_path):
+    out = tmp_path / "out.gpkg"
+    code, _, err = run_cli(capsys, "detect", scene, "--point", "1,1@pixel:car", "-o", out, "--density", tmp_path / "d.png")
+    assert_user_error(code, err, ".tif")
+    code, _, err = run_cli(capsys, "detect", scene, "--point", "1,1@pixel:car", "-o", out, "--counts", tmp_path / "c.txt")
+    assert_user_error(code, err, ".csv")
+    assert list(tmp_path.iterdir()) == [scene]
+
+
+def test_not_a_raster(capsys, tmp_path):
+    fake = tmp_path / "scene.tif"
+    fake.write_text("hello, I am text\n")
+    code, _, err = run_cli(capsys, "detect", fake, "--point", "1,1@pixel:car", "-o", tmp_path / "out.gpkg")
+    assert_user_error(code, err, "scene.tif", "not a raster")
+    assert not (tmp_path / "out.gpkg").exists()
+
+
+def test_truncated_raster(capsys, scene, tmp_path):
+    whole = write_geotiff(tmp_path / "big.tif", rgb_scene(256, 256), compress="deflate").read_bytes()
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(whole[: len(whole) // 2])
+    code, _, err = run_cli(capsys, "detect", cut, "--point", "1,1@pixel:car", "-o", tmp_path / "out.gpkg")
+    assert_user_error(code, err, "cut.tif", "truncated")
+
+
+def test_all_nodata_scene(capsys, tmp_path):
+    blank = write_geotiff(tmp_path / "blank.tif", np.zeros((3, 50, 50), np.uint8), nodata=0)
+    code, _, err = run_cli(capsys, "detect", blank, "--point", "1,1@pixel:car", "-o", tmp_path / "out.gpkg")
+    assert_user_error(code, err, "nodata")
+
+
+def test_zero_prompts(capsys, scene, tmp_path):
+    code, _, err = run_cli(capsys, "detect", scene, "-o", tmp_path / "out.gpkg")
+    assert_user_error(code, err, "No prompts", "--point")
+    assert not (tmp_path / "out.gpkg").exists()
+
+
+def test_unknown_crs_in_point(capsys, scene, tmp_path):
+    code, _, err = run_cli(capsys, "detect", scene, "--point", "15,37@EPSG:999999:car", "-o", tmp_path / "out.gpkg")
+    assert_user_error(code, err, "EPSG:999999")
+
+
+def test_point_outside_raster(capsys, scene, tmp_path):
+    code, _, err = run_cli(capsys, "detect", scene, "--point", "600000,4099950:car", "-o", tmp_path / "out.gpkg")
+    assert_user_error(code, err, "600000,4099950:car", "outside", "EPSG:32633")
+
+
+def test_map_point_on_raster_without_georef(capsys, tmp_path):
+    plain = write_geotiff(tmp_path / "plain.tif", rgb_scene(64, 64), crs=None)
+    code, _, err = run_cli(capsys, "detect", plain, "--point", "500010,4099990:car", "-o", tmp_path / "out.gpkg")
+    assert_user_error(code, err, "no georeference", "@pixel")
+
+
+def test_prompts_file_missing_category_field(capsys, scene, tmp_path):
+    points = tmp_path / "clicks.gpkg"
+    pyogrio.raw.write(points, geometry=np.array([shapely.to_wkb(shapely.Point(500010.0, 4099990.0))], dtype=object),
+                      field_data=[np.array(["car"], dtype=object)], fields=["kind"], crs="EPSG:32633", geometry_type="Point")
+    code, _, err = run_cli(capsys, "detect", scene, "--prompts", points, "-o", tmp_path / "out.gpkg")
+    assert_user_error(code, err, "no field 'category'", "kind")
+
+
+def test_module_entry_point_exits_2_without_traceback(tmp_path):
+    fake = tmp_path / "scene.tif"
+    fake.write_text("not a raster")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", "detect", str(fake), "--point", "1,1@pixel:car",
+                           "-o", str(tmp_path / "out.gpkg")], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert "not a raster" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out.gpkg").exists()
