@@ -99,6 +99,16 @@ def test_band_choice_and_alpha_band_as_mask(tmp_path):
     np.testing.assert_allclose(image[0, :, 20:], data[2, :, 20:] / 255.0, atol=1e-6)
 
 
+def test_four_bands_without_alpha_default_to_rgb(tmp_path):
+    data = np.concatenate([rgb_scene(32, 32), np.zeros((1, 32, 32), np.uint8)])
+    path = write_geotiff(tmp_path / "rgbn.tif", data, photometric="minisblack")  # GDAL would make band 4 alpha
+    with RasterioSource(path) as src:
+        image, valid = src.read(Window(0, 0, 32, 32))
+        assert src.bands == (1, 2, 3)
+    assert valid.all()
+    np.testing.assert_allclose(image, data[:3] / 255.0, atol=1e-6)
+
+
 def test_missing_band_is_a_clear_error(tmp_path):
     path = write_geotiff(tmp_path / "rgb.tif", rgb_scene(32, 32))
     with pytest.raises(InvalidRasterError, match="band"):

@@ -50,6 +50,14 @@ def test_vector_in_raster_crs(tmp_path, name):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_vector_without_crs_is_in_pixels(tmp_path):
+    path = write_detections(detections(GeoReference.identity()), tmp_path / "px.gpkg")
+    meta, geoms, fields = read_layer(path)
+    assert meta["crs"] is None
+    assert geoms[0].bounds == (10.0, 20.0, 30.0, 28.0)
+    assert np.isnan(fields["length_m"]).all()
+
+
 def test_gpkg_layer_name(tmp_path):
     write_detections(detections(), tmp_path / "out.gpkg", layer="cars")
     assert pyogrio.list_layers(tmp_path / "out.gpkg")[:, 0].tolist() == ["cars"]
