@@ -65,7 +65,11 @@ class DealPlugin:
             self.dock = self._create_dock()
             self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
             self.dock.visibilityChanged.connect(self._dock_visibility)
-        self.dock.setUserVisible(visible)
+        if visible:
+            self.dock.show()
+            self.dock.raise_()
+        else:
+            self.dock.hide()
 
     def _dock_visibility(self, visible: bool) -> None:
         if self.action is not None and self.action.isChecked() != visible:

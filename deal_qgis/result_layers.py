@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, osr
 from qgis.core import (
+    Qgis,
     QgsCategorizedSymbolRenderer,
     QgsColorRampShader,
     QgsCoordinateReferenceSystem,
@@ -28,7 +29,7 @@ from qgis.core import (
     QgsSingleBandPseudoColorRenderer,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QVariant
+from qgis.PyQt.QtCore import QMetaType, QVariant
 from qgis.PyQt.QtGui import QColor
 
 from engine.errors import OutputError
@@ -38,9 +39,17 @@ from engine.results import DensityMap
 from .translation import tr
 
 COUNTS_PROPERTY = "deal/counts"
-# (column, QVariant type) in the order they appear in the attribute table
-FIELDS = (("category", QVariant.String), ("score", QVariant.Double), ("length_m", QVariant.Double),
-          ("width_m", QVariant.Double), ("area_m2", QVariant.Double), ("cx_map", QVariant.Double), ("cy_map", QVariant.Double))
+# Same attribute names as the command line's files (engine.feature_table.COLUMNS), with the
+# feature table's key for each.
+FIELDS = (("category", "category", str), ("score", "score", float), ("cx", "cx_map", float), ("cy", "cy_map", float),
+          ("length_m", "length_m", float), ("width_m", "width_m", float), ("area_m2", "area_m2", float))
+
+
+def _field(name: str, kind: type) -> QgsField:
+    """A field of Python type ``kind`` (QMetaType types from QGIS 3.38 on, QVariant before)."""
+    if Qgis.versionInt() >= 33800:
+        return QgsField(name, QMetaType.QString if kind is str else QMetaType.Double)
+    return QgsField(name, QVariant.String if kind is str else QVariant.Double)
 
 
 def layer_crs(crs_wkt: str | None) -> QgsCoordinateReferenceSystem:
@@ -49,17 +58,20 @@ def layer_crs(crs_wkt: str | None) -> QgsCoordinateReferenceSystem:
 
 def detection_layer(table: dict, crs_wkt: str | None, name: str) -> QgsVectorLayer:
     """Memory polygon layer from ``engine.feature_table.feature_table(result)``: one feature per
-    detection, rings (N, 5, 2) in the raster CRS, attributes as in FIELDS."""
+    detection, rings (N, 5, 2) in the raster CRS, attributes as in FIELDS (cx, cy: box centre
+    in the raster CRS)."""
     layer = QgsVectorLayer("Polygon", name, "memory")
     layer.setCrs(layer_crs(crs_wkt))
     provider = layer.dataProvider()
-    provider.addAttributes([QgsField(column, kind) for column, kind in FIELDS])
+    provider.addAttributes([_field(name, kind) for name, _, kind in FIELDS])
     layer.updateFields()
     features = []
     for i, ring in enumerate(np.asarray(table["rings_map"], dtype=np.float64)):
         feature = QgsFeature(layer.fields())
         feature.setGeometry(QgsGeometry.fromPolygonXY([[QgsPointXY(float(x), float(y)) for x, y in ring]]))
-        feature.setAttributes([str(table["category"][i])] + [float(table[column][i]) for column, _ in FIELDS[1:]])
+        numbers = [float(table[key][i]) for _, key, _ in FIELDS[1:]]
+        # sizes are NaN for rasters without CRS: NULL in the attribute table
+        feature.setAttributes([str(table["category"][i])] + [None if np.isnan(v) else v for v in numbers])
         features.append(feature)
     provider.addFeatures(features)
     layer.updateExtents()
