@@ -1,0 +1,1 @@
+"""QGIS Processing: the ``deal`` provider with ``deal:detect`` and ``deal:encode``."""

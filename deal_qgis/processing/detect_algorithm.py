@@ -1,0 +1,191 @@
+"""deal:detect — every object like the clicked ones, as polygons, counts and a density raster."""
+
+from __future__ import annotations
+
+from qgis.core import (
+    Qgis,
+    QgsCoordinateReferenceSystem,
+    QgsFeature,
+    QgsFeatureSink,
+    QgsField,
+    QgsFields,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+)
+from qgis.PyQt.QtCore import QMetaType
+from qgis.PyQt.QtGui import QIcon
+
+from engine.feature_table import feature_table
+from engine.results import DetectionResult
+
+from ..plugin_paths import icon_path
+from ..result_layers import detection_layer, write_density
+from ..translation import tr
+from .feedback_bridge import FeedbackBridge, processing_errors
+from .help_text import algorithm_help
+from .prompt_points import prompts_from_points
+from .scene_parameters import add_engine_parameters, add_raster_parameters, scene_settings
+from .session_pool import pooled_session
+
+PROMPTS = "PROMPTS"
+CATEGORY_FIELD = "CATEGORY_FIELD"
+SCORE_THRESHOLD = "SCORE_THRESHOLD"
+OUTPUT = "OUTPUT"
+DENSITY = "DENSITY"
+COUNTS = "COUNTS"
+DETECTIONS = "DETECTIONS"
+ENCODED_TILES = "ENCODED_TILES"
+REUSED_TILES = "REUSED_TILES"
+
+COUNT_FIELDS = (("category", QMetaType.Type.QString), ("count", QMetaType.Type.Int),
+                ("estimated_count", QMetaType.Type.Double))
+"""Columns of the COUNTS table: detections per category and the density map's integral."""
+
+_DETECT_SHARE = 90.0
+"""Percent of the progress bar for the engine; writing the outputs takes the rest."""
+
+
+def _count_fields() -> QgsFields:
+    fields = QgsFields()
+    for name, kind in COUNT_FIELDS:
+        fields.append(QgsField(name, kind))
+    return fields
+
+
+class DetectAlgorithm(QgsProcessingAlgorithm):
+    """Point prompts in, detections out: one ``Session.detect`` run on a pooled Session."""
+
+    def name(self) -> str:
+        return "detect"
+
+    def displayName(self) -> str:
+        return tr("Detect small objects from point prompts")
+
+    def shortDescription(self) -> str:
+        return tr("Finds every object like the clicked ones (cars, ships, aircraft...) in a raster.")
+
+    def tags(self) -> list[str]:
+        return ["deal", "detection", "count", "objects", "vehicles", "ships", "few-shot", "prompt", "density"]
+
+    def icon(self) -> QIcon:
+        return QIcon(str(icon_path()))
+
+    def shortHelpString(self) -> str:
+        return algorithm_help(tr(
+            "<p>Click one object of each kind (one point per object, with its category in an attribute) and "
+            "DEAL finds all objects of those kinds across the whole raster.</p>"
+            "<p>Outputs: the objects as rectangles in the raster's CRS with their category, score and size in "
+            "metres; a table of counts per category; and a density raster (one band per category).</p>"
+            "<p>The raster is encoded tile by tile once; later runs on the same raster with other points reuse "
+            "that encoding (in this QGIS session, or across sessions with a feature cache folder).</p>"), self)
+
+    def createInstance(self) -> "DetectAlgorithm":
+        return DetectAlgorithm()
+
+    def initAlgorithm(self, configuration: dict | None = None) -> None:
+        add_raster_parameters(self)
+        prompts = QgsProcessingParameterFeatureSource(PROMPTS, tr("Prompt points"),
+                                                      [Qgis.ProcessingSourceType.VectorPoint])
+        prompts.setHelp(tr("Points, each on one example object, in any CRS (they are reprojected to the raster's). "
+                           "One point per kind is enough; more points of a kind make it more reliable."))
+        self.addParameter(prompts)
+        category = QgsProcessingParameterField(CATEGORY_FIELD, tr("Category field"), None, PROMPTS,
+                                               Qgis.ProcessingFieldParameterDataType.Any)
+        category.setHelp(tr("Attribute of the prompt points holding each point's category, e.g. 'vehicle' or "
+                            "'ship'. Points with the same category form one kind of object."))
+        self.addParameter(category)
+        threshold = QgsProcessingParameterNumber(SCORE_THRESHOLD, tr("Score threshold"),
+                                                 Qgis.ProcessingNumberParameterType.Double, None,
+                                                 optional=True, minValue=0.0, maxValue=1.0)
+        threshold.setHelp(tr("Detections scoring below this (0 to 1) are dropped: raise it for fewer false "
+                             "alarms, lower it to miss fewer objects. Not set: the model's own threshold."))
+        self.addParameter(threshold)
+        add_engine_parameters(self)
+
+        output = QgsProcessingParameterFeatureSink(OUTPUT, tr("Detected objects"), Qgis.ProcessingSourceType.VectorPolygon)
+        output.setHelp(tr("One rectangle per object in the raster's CRS, with category, score (0 to 1), "
+                          "length_m, width_m and area_m2."))
+        self.addParameter(output)
+        density = QgsProcessingParameterRasterDestination(DENSITY, tr("Density map"), optional=True,
+                                                          createByDefault=True)
+        density.setHelp(tr("GeoTIFF of object density on a coarse grid: with several categories band 1 is "
+                           "their sum, then one band per category."))
+        self.addParameter(density)
+        counts = QgsProcessingParameterFeatureSink(COUNTS, tr("Counts per category"), Qgis.ProcessingSourceType.Vector,
+                                                   optional=True, createByDefault=True)
+        counts.setHelp(tr("A table (no geometry): category, count (objects detected) and estimated_count "
+                          "(the density map's total, an estimate independent of the threshold)."))
+        self.addParameter(counts)
+        self.addOutput(QgsProcessingOutputNumber(DETECTIONS, tr("Objects detected")))
+        self.addOutput(QgsProcessingOutputNumber(ENCODED_TILES, tr("Tiles encoded in this run")))
+        self.addOutput(QgsProcessingOutputNumber(REUSED_TILES, tr("Tiles reused from earlier runs")))
+
+    def processAlgorithm(self, parameters: dict, context: QgsProcessingContext,
+                         feedback: QgsProcessingFeedback) -> dict:
+        settings = scene_settings(self, parameters, context)
+        points = self.parameterAsSource(parameters, PROMPTS, context)
+        if points is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, PROMPTS))
+        category_field = self.parameterAsString(parameters, CATEGORY_FIELD, context)
+        if not category_field:
+            raise QgsProcessingException(tr("Choose the category field: the attribute of the prompt points that "
+                                            "holds each point's category (e.g. 'vehicle')."))
+        threshold = None if parameters.get(SCORE_THRESHOLD) is None else \
+            self.parameterAsDouble(parameters, SCORE_THRESHOLD, context)
+        bridge = FeedbackBridge(feedback, 0.0, _DETECT_SHARE)
+        with processing_errors():
+            prompts = prompts_from_points(points, category_field, settings.crs, settings.source.georef,
+                                          (settings.source.width, settings.source.height), context.transformContext())
+            feedback.pushInfo(tr("{} prompt point(s); categories: {}.").format(
+                len(prompts), ", ".join(dict.fromkeys(p.category for p in prompts))))
+            with pooled_session(settings) as (entry, reused):
+                if reused:
+                    feedback.pushInfo(tr("Reusing the encoded raster of an earlier run."))
+                calls_before = entry.session.encoder_calls
+                result = entry.session.detect(prompts, score_threshold=threshold,
+                                              progress=bridge.progress, cancel=bridge.cancel)
+                encoded = entry.session.encoder_calls - calls_before
+            outputs = self._write_outputs(result, settings.crs, parameters, context, feedback)
+        reused_tiles = int(result.stats.get("cache_hits", 0))
+        feedback.pushInfo(tr("Tiles encoded: {}; reused: {}.").format(encoded, reused_tiles))
+        feedback.pushInfo(tr("Objects detected: {}.").format(
+            ", ".join(f"{name} {n}" for name, n in result.counts.items())))
+        feedback.setProgress(100.0)
+        outputs.update({DETECTIONS: len(result), ENCODED_TILES: encoded, REUSED_TILES: reused_tiles})
+        return outputs
+
+    def _write_outputs(self, result: DetectionResult, crs: QgsCoordinateReferenceSystem, parameters: dict,
+                       context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> dict:
+        """Fill OUTPUT, COUNTS and DENSITY (those asked for); their ids by output name."""
+        feedback.pushInfo(tr("Writing outputs"))
+        # The panel's layer builder, so Processing and the panel give the same attributes.
+        objects = detection_layer(feature_table(result), result.georef.crs_wkt, "objects")
+        sink, output_id = self.parameterAsSink(parameters, OUTPUT, context, objects.fields(),
+                                               Qgis.WkbType.Polygon, crs)
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
+        sink.addFeatures(objects.getFeatures(), QgsFeatureSink.FastInsert)
+        outputs = {OUTPUT: output_id}
+
+        counts_sink, counts_id = self.parameterAsSink(parameters, COUNTS, context, _count_fields(),
+                                                      Qgis.WkbType.NoGeometry, QgsCoordinateReferenceSystem())
+        if counts_sink is not None:
+            for category, count in result.counts.items():
+                row = QgsFeature()
+                row.setAttributes([category, count, float(result.estimated_counts.get(category, float("nan")))])
+                counts_sink.addFeature(row, QgsFeatureSink.FastInsert)
+            outputs[COUNTS] = counts_id
+
+        density_path = self.parameterAsOutputLayer(parameters, DENSITY, context)
+        if density_path and result.density is not None:
+            write_density(result.density, density_path)
+            outputs[DENSITY] = density_path
+        return outputs

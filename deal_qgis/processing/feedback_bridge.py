@@ -1,0 +1,52 @@
+"""The engine's progress and cancel callbacks, backed by a Processing ``feedback``."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Iterator
+
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+from engine.errors import DealError
+
+_COUNTER = re.compile(r"\s*\d+\s*/\s*\d+\s*$")
+
+
+class FeedbackBridge:
+    """Forwards engine progress into ``feedback`` over the percent range [start, end].
+
+    Every message becomes the progress text; the log gets one line per stage ("encoding tile
+    3/12" and "encoding tile 4/12" are one stage), so a scene of hundreds of tiles does not
+    flood the log.
+    """
+
+    def __init__(self, feedback: QgsProcessingFeedback | None, start: float = 0.0, end: float = 100.0):
+        self._feedback = feedback or QgsProcessingFeedback()
+        self._start = start
+        self._end = end
+        self._stage = ""
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Engine progress callback: ``fraction`` of this bridge's range done, in [0, 1]."""
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        self._feedback.setProgress(self._start + fraction * (self._end - self._start))
+        if message:
+            self._feedback.setProgressText(message)
+            stage = _COUNTER.sub("", message)
+            if stage != self._stage:
+                self._stage = stage
+                self._feedback.pushInfo(message)
+
+    def cancel(self) -> bool:
+        """Engine cancel callback: True once the user pressed Cancel."""
+        return self._feedback.isCanceled()
+
+
+@contextlib.contextmanager
+def processing_errors() -> Iterator[None]:
+    """Re-raise the engine's user-facing errors as QgsProcessingException with the same message."""
+    try:
+        yield
+    except DealError as error:
+        raise QgsProcessingException(str(error)) from error

@@ -1,0 +1,34 @@
+"""Processing test fixtures: the DEAL provider registered in a headless QGIS, a small UTM scene
+and two WGS 84 clicks on it."""
+
+from __future__ import annotations
+
+import pytest
+from qgis.core import QgsApplication
+
+from deal_scene_files import PIXEL_M, SCENE_EPSG, SCENE_ORIGIN, SCENE_PX, pixel_to_lonlat, write_points
+from tests.plugin.plugin_rasters import scene_with_objects, write_geotiff
+
+
+@pytest.fixture(scope="session")
+def deal_provider(qgis_processing):
+    """The DEAL provider in QGIS's Processing registry (as the plugin's initProcessing adds it)."""
+    from deal_qgis.processing.provider import DealProvider
+
+    registry = QgsApplication.processingRegistry()
+    if registry.providerById("deal") is None:
+        provider = DealProvider()
+        assert registry.addProvider(provider)
+    return registry.providerById("deal")
+
+
+@pytest.fixture(scope="session")
+def scene_data(tmp_path_factory) -> dict:
+    """A 256 px RGB GeoTIFF at 0.5 m in EPSG:32633 with bright 'vehicles', and a GeoPackage
+    of two WGS 84 clicks on vehicles (category field ``cat``). Paths as str, plus the centres."""
+    folder = tmp_path_factory.mktemp("scene")
+    image, centres = scene_with_objects(SCENE_PX)
+    scene = write_geotiff(folder / "scene.tif", SCENE_EPSG, SCENE_ORIGIN, PIXEL_M, image)
+    clicked = [centres[0], centres[7]]
+    clicks = write_points(folder / "clicks.gpkg", [pixel_to_lonlat(c, r) for c, r in clicked], ["vehicle"] * 2)
+    return {"scene": str(scene), "clicks": str(clicks), "centres": centres, "clicked": clicked, "image": image}

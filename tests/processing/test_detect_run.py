@@ -1,0 +1,103 @@
+"""deal:detect and deal:encode on a real GeoTIFF with the bundled model: outputs, CRS, counts,
+cancel, and reuse of encoded tiles within a process and across processes (CACHE_DIR)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import processing
+import pytest
+from osgeo import gdal, osr
+from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
+
+from deal_qgis.processing.session_pool import forget_sessions
+from deal_scene_files import PIXEL_M, SCENE_EPSG, SCENE_ORIGIN, SCENE_PX
+
+
+@pytest.fixture
+def fresh_sessions():
+    """No Session kept from earlier tests: the run starts as in a new QGIS process."""
+    forget_sessions()
+    yield
+    forget_sessions()
+
+
+def _detect(scene_data: dict, **params) -> dict:
+    return processing.run("deal:detect", {"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"],
+                                          "CATEGORY_FIELD": "cat", "DEVICE": 1, "OUTPUT": "TEMPORARY_OUTPUT",
+                                          **params})
+
+
+def test_outputs_in_raster_crs_with_consistent_counts(deal_provider, scene_data, tmp_path, fresh_sessions):
+    result = _detect(scene_data, OUTPUT=str(tmp_path / "objects.gpkg"), DENSITY=str(tmp_path / "density.tif"),
+                     COUNTS=str(tmp_path / "counts.gpkg"))
+
+    objects = QgsVectorLayer(result["OUTPUT"], "objects", "ogr")
+    assert objects.isValid()
+    assert objects.crs().authid() == f"EPSG:{SCENE_EPSG}"
+    assert {"category", "score", "length_m", "width_m", "area_m2"} <= set(objects.fields().names())
+    assert objects.featureCount() == result["DETECTIONS"]
+    per_category = Counter(f["category"] for f in objects.getFeatures())
+    scene_extent = (SCENE_ORIGIN[0], SCENE_ORIGIN[1] - SCENE_PX * PIXEL_M, SCENE_ORIGIN[0] + SCENE_PX * PIXEL_M,
+                    SCENE_ORIGIN[1])
+    for feature in objects.getFeatures():
+        box = feature.geometry().boundingBox()
+        assert scene_extent[0] - 1 <= box.xMinimum() and box.xMaximum() <= scene_extent[2] + 1
+        assert scene_extent[1] - 1 <= box.yMinimum() and box.yMaximum() <= scene_extent[3] + 1
+        assert feature["area_m2"] == pytest.approx(feature["length_m"] * feature["width_m"])
+
+    counts = QgsVectorLayer(result["COUNTS"], "counts", "ogr")
+    assert counts.isValid() and not counts.isSpatial()
+    rows = {f["category"]: (f["count"], f["estimated_count"]) for f in counts.getFeatures()}
+    assert set(rows) == {"vehicle"}
+    assert {name: n for name, (n, _) in rows.items() if n} == dict(per_category)
+    assert sum(n for n, _ in rows.values()) == result["DETECTIONS"]
+    assert all(estimate >= 0 for _, estimate in rows.values())
+
+    density = gdal.Open(result["DENSITY"])
+    srs = osr.SpatialReference(wkt=density.GetProjection())
+    assert srs.GetAuthorityCode(None) == str(SCENE_EPSG)
+    x0, px_w, _, y0, _, px_h = density.GetGeoTransform()
+    assert (x0, y0) == pytest.approx(SCENE_ORIGIN)
+    assert density.RasterXSize * px_w == pytest.approx(SCENE_PX * PIXEL_M, rel=0.2)
+    assert density.GetRasterBand(1).GetDescription() == "vehicle"
+    assert result["ENCODED_TILES"] > 0
+
+
+def test_second_run_and_new_process_reuse_encoded_tiles(deal_provider, scene_data, tmp_path, fresh_sessions):
+    cache = tmp_path / "features"
+    first = _detect(scene_data, CACHE_DIR=str(cache))
+    assert first["ENCODED_TILES"] > 0 and first["REUSED_TILES"] == 0
+    assert len(list(cache.glob("*.npz"))) == first["ENCODED_TILES"]
+
+    second = _detect(scene_data, CACHE_DIR=str(cache))
+    assert second["ENCODED_TILES"] == 0
+    assert second["REUSED_TILES"] == first["ENCODED_TILES"]
+
+    forget_sessions()  # what a new QGIS process starts with: only the cache folder survives
+    third = _detect(scene_data, CACHE_DIR=str(cache))
+    assert third["ENCODED_TILES"] == 0
+    assert third["REUSED_TILES"] == first["ENCODED_TILES"]
+    assert third["DETECTIONS"] == first["DETECTIONS"]
+
+
+def test_encode_prepares_the_cache_detect_uses(deal_provider, scene_data, tmp_path, fresh_sessions):
+    cache = tmp_path / "features"
+    encoded = processing.run("deal:encode", {"INPUT": scene_data["scene"], "DEVICE": 1, "CACHE_DIR": str(cache)})
+    assert encoded["ENCODED_TILES"] > 0
+    assert len(list(cache.glob("*.npz"))) == encoded["ENCODED_TILES"]
+    forget_sessions()
+    detected = _detect(scene_data, CACHE_DIR=str(cache))
+    assert detected["ENCODED_TILES"] == 0
+    assert detected["REUSED_TILES"] > 0
+
+
+def test_cancel_writes_nothing(deal_provider, scene_data, tmp_path, fresh_sessions):
+    feedback = QgsProcessingFeedback()
+    feedback.cancel()
+    output = tmp_path / "objects.gpkg"
+    with pytest.raises(QgsProcessingException, match="(?i)cancel"):
+        processing.run("deal:detect", {"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"],
+                                       "CATEGORY_FIELD": "cat", "DEVICE": 1, "OUTPUT": str(output),
+                                       "DENSITY": str(tmp_path / "density.tif")}, feedback=feedback)
+    assert list(tmp_path.iterdir()) == []
