@@ -14,7 +14,7 @@ from pathlib import Path
 from qgis.core import QgsTask
 from qgis.PyQt.QtCore import pyqtSignal
 
-from engine.errors import CancelledError
+from engine.errors import CancelledError, DealError
 from engine.prompts import PointPrompt
 
 from .session_cache import SessionCache, SessionEntry
@@ -70,8 +70,12 @@ class DetectionTask(QgsTask):
         if entry is None:
             self._progress(0.0, tr("loading model"))
             model = self.sessions.model(self.settings.model_path, self.settings.device, lambda p, d: load_model(p, device=d))
-            session = Session(self.source, model, tile_size=self.settings.tile_size or None,
-                              overlap=self.settings.overlap or None)
+            try:
+                session = Session(self.source, model, tile_size=self.settings.tile_size or None,
+                                  overlap=self.settings.overlap or None)
+            except ValueError as exc:  # tile size / overlap out of the model's range
+                raise DealError(tr("The tile settings do not suit the model: {0}. Change them in the DEAL settings "
+                                   "(0 = the model's own).").format(exc)) from None
             entry = self.sessions.put(key, session)
         return entry
 
@@ -93,8 +97,6 @@ class DetectionTask(QgsTask):
                 write_density(result.density, self.density_path)
             if self.isCanceled():
                 raise CancelledError(tr("Run cancelled."))
-            entry.tiles_encoded += new_tiles
-            entry.seconds_encode += float(result.stats.get("seconds_encode", 0.0)) if new_tiles else 0.0
             entry.runs += 1
             self.outcome = RunOutcome(result, table, self.density_path if result.density is not None else None,
                                       entry, new_tiles, time.perf_counter() - started)

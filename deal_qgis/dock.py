@@ -63,6 +63,14 @@ def _file_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "raster"
 
 
+def encoding_summary(outcome: RunOutcome) -> str:
+    """'Scene encoded (N tiles, X s)', with '— reused' when this run encoded nothing new."""
+    session = outcome.entry.session
+    if outcome.new_tiles == 0 and outcome.entry.runs > 1:
+        return tr("Scene encoded ({0} tiles, {1:.1f} s) — reused").format(session.encoder_calls, session.seconds_encode)
+    return tr("Scene encoded ({0} tiles, {1:.1f} s)").format(session.encoder_calls, session.seconds_encode)
+
+
 class DealDock(QgsDockWidget):
     """The panel. Attributes named for what they show so tests and the screenshot can drive it."""
 
@@ -334,12 +342,7 @@ class DealDock(QgsDockWidget):
         self.stage_label.setText(tr("done in {0:.1f} s").format(outcome.seconds))
         self.progress.setValue(100)
         self._show_counts(counts)
-        entry = outcome.entry
-        if outcome.new_tiles == 0 and entry.runs > 1:
-            text = tr("Scene encoded ({0} tiles, {1:.1f} s) — reused").format(entry.tiles_encoded, entry.seconds_encode)
-        else:
-            text = tr("Scene encoded ({0} tiles, {1:.1f} s)").format(entry.tiles_encoded, entry.seconds_encode)
-        self.encode_label.setText(text)
+        self.encode_label.setText(encoding_summary(outcome))
         self.message_bar().pushMessage(LOG_TAG, tr("{0} objects found: {1}").format(
             len(result), ", ".join(f"{c} {n}" for c, n in counts.items())), Qgis.Success, 5)
         self._update_buttons()

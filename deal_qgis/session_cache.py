@@ -11,11 +11,10 @@ _MAX_SESSIONS = 3
 
 @dataclass
 class SessionEntry:
-    """A Session and how much encoding it holds (tiles and seconds, summed over its runs)."""
+    """A Session and how many runs it served (its ``encoder_calls``/``seconds_encode`` say how
+    much encoding it holds)."""
 
     session: object
-    tiles_encoded: int = 0
-    seconds_encode: float = 0.0
     runs: int = 0
 
 
