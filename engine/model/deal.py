@@ -1,0 +1,119 @@
+"""DEAL assembled: an encoder (run once per tile) and a prompt head (run per set of clicks).
+
+The split mirrors the cost structure the engine relies on: a new click only re-runs the
+prompt head on cached encoder features.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as fn
+from torch import nn
+
+from .backbone import MobileNetV2Backbone, TinyBackbone
+from .config import ModelConfig
+from .decoder import Decoder
+from .density_head import DensityHead, decode_dense_boxes, queries_for_count
+from .hybrid_encoder import HybridEncoder
+from .layers import ConvNormAct, grid_coords
+from .point_prompt import Correlation, PointPromptEncoder
+
+
+class DealEncoder(nn.Module):
+    """``forward(image (1,3,H,W) RGB in [0,1], H and W multiples of 32) -> p8, p16, p32, size``.
+
+    p8/p16/p32: enhanced features ``(1,dim,H/s,W/s)``; size: ``(1,2,H/8,W/8)`` class-agnostic
+    log(width, height) in pixels of an object centred at each cell (used to pick the scale).
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.backbone = TinyBackbone() if cfg.backbone == "tiny" else MobileNetV2Backbone()
+        self.hybrid = HybridEncoder(self.backbone.channels, cfg.dim, cfg.heads, cfg.ffn)
+        self.size_head = nn.Sequential(ConvNormAct(cfg.dim, cfg.dim, 3), nn.Conv2d(cfg.dim, 2, 1))
+        nn.init.constant_(self.size_head[-1].bias, 3.0)
+        self.register_buffer("mean", torch.tensor(cfg.mean).reshape(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(cfg.std).reshape(1, 3, 1, 1), persistent=False)
+
+    def forward(self, image: torch.Tensor):
+        p8, p16, p32 = self.hybrid(self.backbone((image - self.mean) / self.std))
+        return p8, p16, p32, self.size_head(p8)
+
+
+class DealPromptHead(nn.Module):
+    """Prompt head: exemplars -> kernels -> correlation -> density -> queries -> decoder.
+
+    ``forward(p8, p16, p32 (1,C,h,w) each, exemplars (K,M,C), mask (K,M))`` returns a dict:
+    heat_logit (K,h8,w8), count_density (K,h8,w8), dense_boxes (K,h8*w8,4) cxcywh px,
+    query_index (K,Q), layers: [(boxes (K,Q,4) cxcywh in [0,1] of the tile, logits (K,Q))].
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.prompt_encoder = PointPromptEncoder(cfg.dim, cfg.heads)
+        self.correlation = Correlation(cfg.dim)
+        self.density = DensityHead(cfg.dim)
+        self.query_embed = nn.Sequential(nn.Linear(cfg.dim, cfg.dim), nn.LayerNorm(cfg.dim))
+        self.decoder = Decoder(cfg.dim, cfg.decoder_layers, cfg.heads, cfg.ffn, 3, cfg.points)
+
+    def forward(self, p8, p16, p32, exemplars, mask, num_queries: int | None = None):
+        kernels = self.prompt_encoder(exemplars, mask, p32)
+        corr = self.correlation(p8, kernels, mask)
+        heat_logit, count_density, box_raw, modulated = self.density(corr)
+        k, c, h, w = modulated.shape
+        stride = self.cfg.stride
+        dense = decode_dense_boxes(box_raw, stride)  # (K,h*w,4) px
+        q = min(num_queries or self.cfg.num_queries, h * w)
+        _, index = heat_logit.flatten(1).topk(q, dim=1)
+        feats = modulated.flatten(2).transpose(1, 2)  # (K,h*w,C)
+        query = self.query_embed(torch.gather(feats, 1, index[..., None].expand(-1, -1, c)))
+        gy, gx = grid_coords(heat_logit)
+        wpx, hpx = (gx[0, -1] + 1) * stride, (gy[-1, 0] + 1) * stride  # tile size from the run-time shape
+        size = torch.stack([wpx, hpx, wpx, hpx])
+        ref = (torch.gather(dense, 1, index[..., None].expand(-1, -1, 4)) / size).clamp(1e-4, 1 - 1e-4).detach()
+        values = [modulated, p16.expand(k, -1, -1, -1), p32.expand(k, -1, -1, -1)]
+        layers = self.decoder(query, ref, values)
+        return {"heat_logit": heat_logit, "count_density": count_density, "dense_boxes": dense,
+                "query_index": index, "layers": layers, "tile_size": size}
+
+
+def sample_exemplars(p8: torch.Tensor, points_px: torch.Tensor, stride: int) -> torch.Tensor:
+    """Bilinear RoI-Align of F at points: ``p8 (1,C,h,w)``, ``points_px (..., 2)`` x, y tile pixels -> ``(..., C)``.
+
+    Cell (i, j) of F is centred on pixel (j + 0.5) * stride, (i + 0.5) * stride; outside the map
+    the nearest border value is used.
+    """
+    _, c, h, w = p8.shape
+    shape = points_px.shape[:-1]
+    pts = points_px.reshape(1, -1, 1, 2)
+    grid = torch.stack([pts[..., 0] / (w * stride) * 2 - 1, pts[..., 1] / (h * stride) * 2 - 1], -1)
+    out = fn.grid_sample(p8, grid, mode="bilinear", padding_mode="border", align_corners=False)  # (1,C,P,1)
+    return out[0, :, :, 0].t().reshape(*shape, c)
+
+
+class PromptHeadExport(nn.Module):
+    """The prompt head as exported: final boxes (K,Q,4) xyxy tile px, scores (K,Q), query validity from the count."""
+
+    def __init__(self, head: DealPromptHead):
+        super().__init__()
+        self.head = head
+
+    def forward(self, p8, p16, p32, exemplars, mask):
+        out = self.head(p8, p16, p32, exemplars, mask)
+        boxes, logits = out["layers"][-1]
+        size = out["tile_size"]
+        cx, cy, bw, bh = (boxes * size).unbind(-1)
+        xyxy = torch.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], -1)
+        count = out["count_density"].sum(dim=(1, 2))
+        n_keep = queries_for_count(count, self.head.cfg.min_queries, logits.shape[1])
+        rank = torch.arange(logits.shape[1], dtype=count.dtype)[None]
+        valid = (rank < n_keep[:, None]).to(logits.dtype)
+        return torch.sigmoid(out["heat_logit"]), out["count_density"], xyxy, torch.sigmoid(logits), valid, count
+
+
+def build(cfg: ModelConfig, pretrained: bool = True) -> tuple[DealEncoder, DealPromptHead]:
+    enc = DealEncoder(cfg)
+    if pretrained and cfg.backbone == "mobilenet_v2":
+        enc.backbone.load_imagenet()
+    return enc, DealPromptHead(cfg)

@@ -1,0 +1,53 @@
+"""Point-guided density activation and the dense head (DEAL V-A, eqs. 7-9).
+
+From the correlation features: a heat map D (object-centre likelihood, focal-loss supervised), a
+count density rho (objects per cell, sums to the object count N), per-cell box proposals, and
+the prompt-aware features F' = corr * (1 + D) handed to the decoder.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .layers import ConvNormAct, bias_for_prior, grid_coords
+
+
+class DensityHead(nn.Module):
+    """``forward(corr (K,C,h,w)) -> heat_logit (K,h,w), count_density (K,h,w), box_raw (K,4,h,w), modulated (K,C,h,w)``."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.heat = nn.Sequential(ConvNormAct(dim, dim, 3), nn.Conv2d(dim, 1, 1))
+        self.count = nn.Conv2d(dim, 1, 1)
+        self.box = nn.Sequential(ConvNormAct(dim, dim, 3), nn.Conv2d(dim, 4, 1))
+        nn.init.constant_(self.heat[-1].bias, bias_for_prior(0.01))
+        nn.init.constant_(self.count.bias, -4.0)
+
+    def forward(self, corr: torch.Tensor):
+        heat_logit = self.heat(corr)[:, 0]
+        density = torch.sigmoid(heat_logit)
+        count_density = nn.functional.softplus(self.count(corr))[:, 0]
+        modulated = corr * (1.0 + density[:, None])
+        return heat_logit, count_density, self.box(modulated), modulated
+
+
+def decode_dense_boxes(box_raw: torch.Tensor, stride: int) -> torch.Tensor:
+    """Per-cell box proposals ``(K,4,h,w)`` raw -> ``(K,h*w,4)`` cx, cy, w, h in tile pixels.
+
+    raw = (dx, dy, log w, log h): centre offset from the cell centre in cells, size in cells.
+    """
+    gy, gx = grid_coords(box_raw)
+    cx = (gx + 0.5 + box_raw[:, 0]) * stride
+    cy = (gy + 0.5 + box_raw[:, 1]) * stride
+    bw = torch.exp(box_raw[:, 2].clamp(-4, 5)) * stride
+    bh = torch.exp(box_raw[:, 3].clamp(-4, 5)) * stride
+    return torch.stack([cx, cy, bw, bh], dim=-1).flatten(1, 2)
+
+
+def queries_for_count(count: torch.Tensor, q_min: int, q_max: int, factor: float = 1.5, extra: int = 10) -> torch.Tensor:
+    """Density-guided query assignment: how many decoder queries to keep for an estimated count.
+
+    ``n = clamp(ceil(factor * N) + extra, q_min, q_max)``; works on tensors (exported in the graph).
+    """
+    return torch.clamp(torch.ceil(count * factor) + extra, min=q_min, max=q_max)

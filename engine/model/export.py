@@ -1,0 +1,79 @@
+"""Export DEAL to two ONNX graphs (encoder, prompt head) with the engine's settings in their metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+
+import torch
+
+from .config import ModelConfig
+from .deal import DealEncoder, DealPromptHead, PromptHeadExport
+
+ENCODER_FILE = "encoder.onnx"
+HEAD_FILE = "prompt_head.onnx"
+FORMAT_VERSION = "1"
+OPSET = 17
+
+
+def _add_metadata(path: Path, meta: dict[str, str]) -> None:
+    import onnx
+
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    for key, value in meta.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    tmp = path.with_name(path.name + ".meta.tmp")
+    onnx.save(model, str(tmp))
+    os.replace(tmp, path)
+
+
+def export_onnx(encoder: DealEncoder, head: DealPromptHead, cfg: ModelConfig, out_dir: str | Path, extra_meta: dict | None = None) -> Path:
+    """Write ``encoder.onnx`` and ``prompt_head.onnx`` into ``out_dir`` (atomically, as a pair).
+
+    Dynamic axes: tile height/width (multiples of 32), number of prompt sets K and points M.
+    Metadata (both graphs): ``deal_format``, ``config`` (ModelConfig JSON), ``content_hash``
+    (sha256 of both graphs' weights, identifying the model for caches), plus ``extra_meta``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    encoder.eval(); head.eval()
+    tmp_enc, tmp_head = out / (ENCODER_FILE + ".tmp"), out / (HEAD_FILE + ".tmp")
+    _export_graphs(encoder, head, cfg, tmp_enc, tmp_head)
+    digest = hashlib.sha256()
+    for module in (encoder, head):
+        for name, tensor in sorted(module.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().numpy().tobytes())
+    meta = {"deal_format": FORMAT_VERSION, "config": cfg.to_json(), "content_hash": digest.hexdigest()[:16],
+            **{k: json.dumps(v) if not isinstance(v, str) else v for k, v in (extra_meta or {}).items()}}
+    for tmp, kind in ((tmp_enc, "encoder"), (tmp_head, "prompt_head")):
+        _add_metadata(tmp, {**meta, "graph": kind})
+    os.replace(tmp_enc, out / ENCODER_FILE)
+    os.replace(tmp_head, out / HEAD_FILE)
+    return out
+
+
+def _export_graphs(encoder, head, cfg: ModelConfig, tmp_enc: Path, tmp_head: Path) -> None:
+    image = torch.rand(1, 3, 256, 256)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(encoder, (image,), str(tmp_enc), input_names=["image"], output_names=["p8", "p16", "p32", "size"],
+                          dynamic_axes={"image": {2: "H", 3: "W"}, "p8": {2: "h8", 3: "w8"}, "p16": {2: "h16", 3: "w16"},
+                                        "p32": {2: "h32", 3: "w32"}, "size": {2: "h8", 3: "w8"}},
+                          opset_version=OPSET, dynamo=False)
+        p8, p16, p32, _ = encoder(image)
+        ex = torch.randn(2, 3, cfg.dim)
+        mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+        torch.onnx.export(PromptHeadExport(head), (p8, p16, p32, ex, mask), str(tmp_head),
+                          input_names=["p8", "p16", "p32", "exemplars", "exemplar_mask"],
+                          output_names=["density", "count_density", "boxes", "scores", "valid", "count"],
+                          dynamic_axes={"p8": {2: "h8", 3: "w8"}, "p16": {2: "h16", 3: "w16"}, "p32": {2: "h32", 3: "w32"},
+                                        "exemplars": {0: "K", 1: "M"}, "exemplar_mask": {0: "K", 1: "M"},
+                                        "density": {0: "K", 1: "h8", 2: "w8"}, "count_density": {0: "K", 1: "h8", 2: "w8"},
+                                        "boxes": {0: "K"}, "scores": {0: "K"}, "valid": {0: "K"}, "count": {0: "K"}},
+                          opset_version=OPSET, dynamo=False)

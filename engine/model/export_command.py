@@ -1,0 +1,40 @@
+"""``deal export``: turn a training checkpoint into the two ONNX graphs the engine runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("export", help="export a checkpoint to ONNX (encoder.onnx + prompt_head.onnx)",
+                              formatter_class=argparse.RawDescriptionHelpFormatter,
+                              epilog="example:\n  deal export runs/deal-mnv2/last.safetensors --out resources/model")
+    p.add_argument("checkpoint", nargs="?", help="a .safetensors checkpoint from `deal train` (omit with --untrained)")
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--untrained", action="store_true", help="export ImageNet backbone + random heads (pipeline tests)")
+    p.add_argument("--tiny", action="store_true", help="with --untrained: the tiny test backbone")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..errors import ModelError
+    from ..training.checkpoint import load_weights
+    from .config import ModelConfig
+    from .deal import build
+    from .export import export_onnx
+
+    if args.untrained:
+        cfg = ModelConfig(backbone="tiny", name="deal-tiny-untrained", tile_size=256, overlap=32) if args.tiny else ModelConfig(name="deal-mnv2-untrained")
+        enc, head = build(cfg, pretrained=not args.tiny)
+        extra = {"trained": False}
+    else:
+        if not args.checkpoint or not Path(args.checkpoint).exists():
+            raise ModelError(f"checkpoint not found: {args.checkpoint!r}; give the .safetensors file written by `deal train`")
+        cfg, extra = load_weights(Path(args.checkpoint), None, None)
+        enc, head = build(cfg, pretrained=False)
+        load_weights(Path(args.checkpoint), enc, head)
+        extra = {"trained": True, **extra}
+    out = export_onnx(enc, head, cfg, args.out, extra)
+    print(f"exported {cfg.name} to {out}")
+    return 0

@@ -1,0 +1,181 @@
+"""Runs an exported DEAL model with onnxruntime (CUDA when available). Never imports torch.
+
+A model is a folder holding ``encoder.onnx`` and ``prompt_head.onnx`` whose metadata carries the
+settings the engine needs (:class:`ModelMetadata`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DeviceError, ModelError
+
+ENCODER_FILE = "encoder.onnx"
+HEAD_FILE = "prompt_head.onnx"
+SUPPORTED_FORMATS = ("1",)
+
+
+def default_model_path() -> Path:
+    """The model bundled with the project (``resources/model``; inside the plugin zip, beside the engine)."""
+    env = os.environ.get("DEAL_MODEL")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "resources" / "model", here / "model_files"):
+        if (candidate / ENCODER_FILE).exists():
+            return candidate
+    return here.parent / "resources" / "model"
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    """Settings read from the ONNX metadata.
+
+    ``target_object_px``: object size (model pixels) the model works best at; ``stride``: pixels
+    per cell of the feature/density maps; ``content_hash`` identifies the weights (cache keys).
+    """
+
+    name: str
+    version: str
+    dim: int
+    stride: int
+    tile_size: int
+    overlap: int
+    target_object_px: float
+    bands: tuple[int, ...]
+    gsd_m: float
+    categories_seen: tuple[str, ...]
+    content_hash: str
+    trained: bool
+    num_queries: int
+
+    @staticmethod
+    def from_onnx(meta: dict[str, str], path: Path) -> "ModelMetadata":
+        fmt = meta.get("deal_format")
+        if fmt is None or "config" not in meta:
+            raise ModelError(f"{path} is an ONNX graph but not a DEAL model (no DEAL metadata); pick a folder exported by `deal export`")
+        if fmt not in SUPPORTED_FORMATS:
+            raise ModelError(f"{path} is a DEAL model of format {fmt}, this engine reads format(s) {', '.join(SUPPORTED_FORMATS)}: "
+                             "update the plugin/engine or re-export the model")
+        cfg = json.loads(meta["config"])
+        return ModelMetadata(
+            name=cfg["name"], version=cfg["version"], dim=int(cfg["dim"]), stride=int(cfg["stride"]),
+            tile_size=int(cfg["tile_size"]), overlap=int(cfg["overlap"]), target_object_px=float(cfg["target_object_px"]),
+            bands=tuple(cfg.get("bands", (1, 2, 3))), gsd_m=float(cfg.get("gsd_m", 0.3)),
+            categories_seen=tuple(cfg.get("categories_seen", ())), content_hash=meta.get("content_hash", "unknown"),
+            trained=json.loads(meta.get("trained", "false")), num_queries=int(cfg.get("num_queries", 300)))
+
+
+@dataclass
+class TileFeatures:
+    """Encoder outputs of one tile: p8/p16/p32 ``(1,C,h,w)`` float32, size ``(1,2,h8,w8)`` log px."""
+
+    p8: np.ndarray
+    p16: np.ndarray
+    p32: np.ndarray
+    size: np.ndarray
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return {"p8": self.p8, "p16": self.p16, "p32": self.p32, "size": self.size}
+
+    @staticmethod
+    def from_dict(d: dict[str, np.ndarray]) -> "TileFeatures":
+        return TileFeatures(d["p8"], d["p16"], d["p32"], d["size"])
+
+
+@dataclass
+class HeadOutput:
+    """Prompt-head outputs for K prompt sets on one tile.
+
+    density (K,h8,w8) object-centre likelihood; count_density (K,h8,w8) objects per cell;
+    boxes (K,Q,4) xyxy tile px; scores (K,Q); valid (K,Q) bool (density-guided query count); count (K,).
+    """
+
+    density: np.ndarray
+    count_density: np.ndarray
+    boxes: np.ndarray
+    scores: np.ndarray
+    valid: np.ndarray
+    count: np.ndarray
+
+
+def _providers(device: str) -> list[str]:
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if device == "cpu":
+        return ["CPUExecutionProvider"]
+    if device == "cuda":
+        if "CUDAExecutionProvider" not in available:
+            raise DeviceError("--device cuda was asked for, but this onnxruntime has no CUDA support "
+                              f"(providers: {', '.join(available)}); install onnxruntime-gpu with a CUDA GPU, or use --device auto/cpu")
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    if device == "auto":
+        return (["CUDAExecutionProvider"] if "CUDAExecutionProvider" in available else []) + ["CPUExecutionProvider"]
+    raise DeviceError(f"unknown device {device!r}: use auto, cpu or cuda")
+
+
+class DealModel:
+    """The two ONNX graphs in onnxruntime sessions. ``encode`` per tile, ``predict`` per prompt batch."""
+
+    def __init__(self, folder: Path, device: str = "auto", threads: int | None = None):
+        import onnxruntime as ort
+
+        self.folder = folder
+        providers = _providers(device)
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        if threads:
+            opts.intra_op_num_threads = threads
+        sessions = []
+        for name in (ENCODER_FILE, HEAD_FILE):
+            path = folder / name
+            try:
+                sessions.append(ort.InferenceSession(str(path), opts, providers=providers))
+            except Exception as exc:  # onnxruntime raises its own types for corrupt files
+                raise ModelError(f"cannot load {path}: the file is corrupt or not an ONNX model ({str(exc).splitlines()[0][:200]}); "
+                                 "re-export it with `deal export` or reinstall the plugin") from None
+        self._encoder, self._head = sessions
+        meta_enc = self._encoder.get_modelmeta().custom_metadata_map
+        meta_head = self._head.get_modelmeta().custom_metadata_map
+        self.metadata = ModelMetadata.from_onnx(meta_enc, folder / ENCODER_FILE)
+        if meta_head.get("content_hash") != meta_enc.get("content_hash"):
+            raise ModelError(f"{folder}: encoder.onnx and prompt_head.onnx come from different exports; re-export the model folder")
+        self.device = "cuda" if "CUDAExecutionProvider" in self._encoder.get_providers() else "cpu"
+        self.encoder_calls = 0
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.metadata.name}-{self.metadata.version}-{self.metadata.content_hash}"
+
+    def encode(self, image: np.ndarray) -> TileFeatures:
+        """``image (3,H,W)`` float32 RGB in [0,1], H and W multiples of 32 -> features."""
+        self.encoder_calls += 1
+        p8, p16, p32, size = self._encoder.run(None, {"image": np.ascontiguousarray(image[None], dtype=np.float32)})
+        return TileFeatures(p8, p16, p32, size)
+
+    def predict(self, feats: TileFeatures, exemplars: np.ndarray, mask: np.ndarray) -> HeadOutput:
+        """``exemplars (K,M,C)``, ``mask (K,M)`` (1 = real point) -> :class:`HeadOutput`."""
+        out = self._head.run(None, {"p8": feats.p8, "p16": feats.p16, "p32": feats.p32,
+                                    "exemplars": exemplars.astype(np.float32), "exemplar_mask": mask.astype(np.float32)})
+        density, count_density, boxes, scores, valid, count = out
+        return HeadOutput(density, count_density, boxes, scores, valid > 0.5, count)
+
+
+def load_model(path: str | os.PathLike | None = None, device: str = "auto", threads: int | None = None) -> DealModel:
+    """Open a model folder (default: the bundled model). Raises ModelError / DeviceError with a remedy."""
+    folder = Path(path) if path else default_model_path()
+    if folder.is_file() and folder.name in (ENCODER_FILE, HEAD_FILE):
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ModelError(f"model folder not found: {folder}; give a folder containing {ENCODER_FILE} and {HEAD_FILE} "
+                         "(the bundled one is resources/model)")
+    for name in (ENCODER_FILE, HEAD_FILE):
+        if not (folder / name).is_file():
+            raise ModelError(f"{folder} is missing {name}; a DEAL model folder holds {ENCODER_FILE} and {HEAD_FILE}")
+    return DealModel(folder, device, threads)

@@ -1,0 +1,297 @@
+"""A scene being worked on: encode once, then detect with any clicks, many times.
+
+    session = Session(source, load_model())
+    session.encode()                                  # optional; the expensive part
+    result = session.detect([PointPrompt(812.5, 440.0, "vehicle")])
+    result = session.detect(more_prompts)             # reuses the encoded tiles
+
+Scale-aware prompting: each category is detected at the resampling factor that brings its
+clicked objects to the size the model was trained at (``target_object_px``). The factor is
+estimated from the encoder's size map at the clicks and snapped to steps of sqrt(2) so that
+clicks on similar objects share encoded tiles.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+import numpy as np
+
+from .density_stitch import DensityAccumulator
+from .errors import (CancelledError, InvalidRasterError, NoPromptsError, PromptError, PromptOnNodataError,
+                     PromptOutsideRasterError)
+from .exemplars import ExemplarSet, bilinear_sample
+from .feature_cache import FeatureCache, cache_key
+from .georef import GeoReference
+from .merge import TileDetections, merge_tile_detections
+from .prompts import PointPrompt, group_by_category
+from .raster_source import RasterSource, Window
+from .results import DetectionResult
+from .runtime import DealModel, TileFeatures
+from .tiling import Tile, TileGrid
+
+Progress = Callable[[float, str], None]
+Cancel = Callable[[], bool]
+
+DEFAULT_SCORE_THRESHOLD = 0.3
+MIN_SCALE, MAX_SCALE = 0.125, 4.0
+MAX_DENSITY_CELLS = 16_000_000  # per band: bounds the density raster's memory on huge scenes
+
+
+def snap_scale(scale: float) -> float:
+    """Round a resampling factor to the nearest power of sqrt(2), within [1/8, 4]."""
+    s = min(max(scale, MIN_SCALE), MAX_SCALE)
+    return float(2 ** (round(2 * math.log2(s)) / 2))
+
+
+class Session:
+    """One raster and one model, with the encoded tiles kept in a feature cache.
+
+    Args:
+        source: the scene (any :class:`~engine.raster_source.RasterSource`).
+        model: a loaded :class:`~engine.runtime.DealModel`.
+        tile_size, overlap: in model pixels; default from the model's metadata.
+        cache: where encoded tiles live (bounded memory, spills to disk); a new one by default.
+        scale: ``"auto"`` (from the clicked objects' size) or a fixed resampling factor.
+    """
+
+    def __init__(self, source: RasterSource, model: DealModel, tile_size: int | None = None, overlap: int | None = None,
+                 cache: FeatureCache | None = None, scale: float | str = "auto"):
+        md = model.metadata
+        self.source = source
+        self.model = model
+        self.tile_size = int(tile_size or md.tile_size)
+        self.overlap = int(md.overlap if overlap is None else overlap)
+        if self.tile_size % 32 or self.tile_size < 192:
+            raise ValueError(f"tile size must be a multiple of 32 and at least 192 pixels, got {self.tile_size}")
+        if not 0 <= self.overlap < self.tile_size // 2:
+            raise ValueError(f"overlap must be between 0 and half the tile size ({self.tile_size // 2}), got {self.overlap}")
+        if source.width <= 0 or source.height <= 0:
+            raise InvalidRasterError(f"the raster is empty ({source.width} x {source.height} pixels)")
+        self.cache = cache if cache is not None else FeatureCache()
+        self.fixed_scale = None if scale == "auto" else float(scale)
+        self.georef = source.georef or GeoReference.identity()
+        self.encoder_calls = 0
+        self.cache_hits = 0
+        self.seconds_encode = 0.0
+        self._grids: dict[float, TileGrid] = {}
+
+    # ----- encoding -------------------------------------------------------------------------
+    def grid(self, scale: float) -> TileGrid:
+        """The tiling used at a resampling factor (tiles of ``tile_size`` model pixels)."""
+        if scale not in self._grids:
+            tile_scene = max(32, round(self.tile_size / scale))
+            overlap_scene = min(round(self.overlap / scale), tile_scene // 2 - 1)
+            self._grids[scale] = TileGrid(self.source.width, self.source.height, tile_scene, overlap_scene)
+        return self._grids[scale]
+
+    def _model_scale(self, tile: Tile) -> float:
+        """Model pixels per scene pixel for a tile (exact, after rounding the tile to whole pixels)."""
+        return self.tile_size / tile.window.width
+
+    def tile_features(self, tile: Tile, scale: float) -> dict[str, np.ndarray] | None:
+        """Encoder outputs for a tile (from the cache when there), or None for an all-nodata tile."""
+        key = cache_key(self.source.fingerprint, tile.window, scale, self.model.model_id)
+        hit = self.cache.get(key)
+        if hit is not None:
+            self.cache_hits += 1
+            return None if "empty" in hit else hit
+        t0 = time.perf_counter()
+        image, valid = self.source.read(tile.window, out_shape=(self.tile_size, self.tile_size))
+        if not valid.any():
+            self.cache.put(key, {"empty": np.zeros(1, np.uint8)})
+            return None
+        feats = self.model.encode(image).as_dict()
+        stride = self.model.metadata.stride
+        h8, w8 = feats["p8"].shape[-2:]
+        feats["valid8"] = valid[: h8 * stride, : w8 * stride].reshape(h8, stride, w8, stride).mean(axis=(1, 3)).astype(np.float32)
+        self.cache.put(key, feats)
+        self.encoder_calls += 1
+        self.seconds_encode += time.perf_counter() - t0
+        return feats
+
+    def encode(self, scale: float = 1.0, progress: Progress | None = None, cancel: Cancel | None = None) -> int:
+        """Encode every tile at ``scale`` (already cached tiles are skipped); returns the tile count."""
+        grid = self.grid(scale)
+        for i, tile in enumerate(grid):
+            _check(cancel)
+            if progress:
+                progress(i / len(grid), f"encoding tile {i + 1}/{len(grid)}")
+            self.tile_features(tile, scale)
+        if progress:
+            progress(1.0, "encoded")
+        return len(grid)
+
+    # ----- prompts -> exemplars ------------------------------------------------------------
+    def _validate(self, prompts: list[PointPrompt]) -> None:
+        if not prompts:
+            raise NoPromptsError("no prompts: click at least one object (or give --point / --prompts) to say what to detect")
+        for p in prompts:
+            if not p.category or not str(p.category).strip():
+                raise PromptError(f"the prompt at pixel ({p.col_px:.1f}, {p.row_px:.1f}) has no category name")
+            if not (0 <= p.col_px < self.source.width and 0 <= p.row_px < self.source.height):
+                raise PromptOutsideRasterError(
+                    f"the '{p.category}' prompt at pixel ({p.col_px:.1f}, {p.row_px:.1f}) is outside the raster "
+                    f"(0..{self.source.width} x 0..{self.source.height} pixels); click on the image itself")
+            _, valid = self.source.read(Window(int(p.col_px), int(p.row_px), 1, 1))
+            if not valid[0, 0]:
+                raise PromptOnNodataError(
+                    f"the '{p.category}' prompt at pixel ({p.col_px:.1f}, {p.row_px:.1f}) falls on a nodata pixel; "
+                    "click on an object inside the image's valid area")
+
+    def _embed(self, prompt: PointPrompt, scale: float) -> tuple[np.ndarray, float]:
+        """``(embedding (C,), object size in scene px)`` of one click at one scale."""
+        tile = self.grid(scale).tile_for_point(prompt.col_px, prompt.row_px)
+        feats = self.tile_features(tile, scale)
+        if feats is None:
+            raise PromptOnNodataError(f"the '{prompt.category}' prompt at pixel ({prompt.col_px:.1f}, {prompt.row_px:.1f}) "
+                                      "lies in a tile without valid data")
+        s = self._model_scale(tile)
+        xy = np.array([[(prompt.col_px - tile.window.col_off) * s, (prompt.row_px - tile.window.row_off) * s]])
+        stride = self.model.metadata.stride
+        emb = bilinear_sample(feats["p8"][0], xy, stride)[0]
+        log_wh = bilinear_sample(feats["size"][0], xy, stride)[0]
+        size_scene = float(np.exp(log_wh.mean())) / s
+        return emb, size_scene
+
+    def estimate_scale(self, prompts: list[PointPrompt], iterations: int = 3) -> tuple[float, float]:
+        """``(resampling factor, object size in scene px)`` for one category's clicks.
+
+        Starts at the native resolution and re-estimates at the proposed factor until it stops
+        changing: the size head is most reliable near the training size.
+        """
+        if self.fixed_scale is not None:
+            sizes = [self._embed(p, self.fixed_scale)[1] for p in prompts]
+            return self.fixed_scale, float(np.median(sizes))
+        scale, size = 1.0, float("nan")
+        target = self.model.metadata.target_object_px
+        for _ in range(iterations):
+            size = float(np.median([self._embed(p, scale)[1] for p in prompts]))
+            proposed = snap_scale(target / max(size, 1e-3))
+            if proposed == scale:
+                break
+            scale = proposed
+        return scale, size
+
+    def exemplars(self, prompts: list[PointPrompt], progress: Progress | None = None, cancel: Cancel | None = None) -> ExemplarSet:
+        """Embeddings of the clicks, per category, at each category's scale (encodes the clicked tiles)."""
+        self._validate(prompts)
+        emb, scales, sizes = {}, {}, {}
+        for name, group in group_by_category(prompts).items():
+            _check(cancel)
+            if progress:
+                progress(0.0, f"reading the '{name}' clicks")
+            scale, size = self.estimate_scale(group)
+            emb[name] = np.stack([self._embed(p, scale)[0] for p in group])
+            scales[name], sizes[name] = scale, size
+        return ExemplarSet(emb, scales, self.model.model_id, sizes)
+
+    # ----- detection -----------------------------------------------------------------------
+    def detect(self, prompts: list[PointPrompt], score_threshold: float | None = None,
+               progress: Progress | None = None, cancel: Cancel | None = None) -> DetectionResult:
+        """Find every object like the clicked ones, scene-wide (see module docstring)."""
+        return self.detect_with_exemplars(self.exemplars(prompts, progress, cancel), score_threshold, progress, cancel)
+
+    def detect_with_exemplars(self, exemplars: ExemplarSet, score_threshold: float | None = None,
+                              progress: Progress | None = None, cancel: Cancel | None = None) -> DetectionResult:
+        """Detection with exemplar embeddings taken earlier (possibly from another scene)."""
+        if exemplars.model_id != self.model.model_id:
+            raise PromptError(f"these exemplars were made with model {exemplars.model_id}, not {self.model.model_id}; "
+                              "click again with the current model")
+        if not exemplars.categories:
+            raise NoPromptsError("the exemplar set is empty: click at least one object")
+        threshold = DEFAULT_SCORE_THRESHOLD if score_threshold is None else float(score_threshold)
+        names = exemplars.categories
+        t0 = time.perf_counter()
+        calls0, hits0, enc0 = self.encoder_calls, self.cache_hits, self.seconds_encode
+        by_scale: dict[float, list[str]] = {}
+        for name in names:
+            by_scale.setdefault(exemplars.scales[name], []).append(name)
+        stride = self.model.metadata.stride
+        cell_px = self._density_cell(max(by_scale))
+        density = DensityAccumulator(self.source.width, self.source.height, cell_px, names, self.georef)
+        estimated = {n: 0.0 for n in names}
+        total_tiles = sum(len(self.grid(s)) for s in by_scale)
+        done = 0
+        boxes_all, scores_all, cats_all = [], [], []
+        for scale, cats in by_scale.items():
+            grid = self.grid(scale)
+            ex, mask = exemplars.batch(cats)
+            channels = [names.index(c) for c in cats]
+            parts = []
+            for tile in grid:
+                _check(cancel)
+                if progress:
+                    progress(done / total_tiles, f"detecting tile {done + 1}/{total_tiles}")
+                done += 1
+                feats = self.tile_features(tile, scale)
+                if feats is None:
+                    continue
+                out = self.model.predict(TileFeatures.from_dict(feats), ex, mask)
+                s = self._model_scale(tile)
+                valid8 = feats["valid8"]
+                cell_area_scene = (stride / s) ** 2
+                density.add(tile.window, out.count_density * valid8[None] / cell_area_scene, channels)
+                self._accumulate_counts(estimated, cats, out.count_density * valid8[None], tile, s, stride)
+                for k, name in enumerate(cats):
+                    keep = out.valid[k] & (out.scores[k] >= threshold)
+                    b = out.boxes[k][keep] / s + np.array([tile.window.col_off, tile.window.row_off] * 2)
+                    sc = out.scores[k][keep]
+                    on_data = _on_valid(b, tile, s, stride, valid8)
+                    parts.append(TileDetections(tile, b[on_data], sc[on_data], np.full(int(on_data.sum()), names.index(name))))
+            if progress:
+                progress(done / total_tiles, "merging")
+            b, sc, ci = merge_tile_detections(parts, grid, margin_px=16.0 / min(scale, 1.0))
+            boxes_all.append(b); scores_all.append(sc); cats_all.append(ci)
+        boxes = np.concatenate(boxes_all) if boxes_all else np.zeros((0, 4))
+        scores = np.concatenate(scores_all) if scores_all else np.zeros(0, np.float32)
+        cat_idx = np.concatenate(cats_all) if cats_all else np.zeros(0, np.int64)
+        order = np.argsort(-scores, kind="stable")
+        dmap = density.result()
+        dmap.values *= float(cell_px * cell_px)  # objects per density cell: the raster sums to the count
+        stats = {"encoder_calls": self.encoder_calls - calls0, "encoder_calls_total": self.encoder_calls,
+                 "cache_hits": self.cache_hits - hits0, "tiles": total_tiles,
+                 "seconds_encode": self.seconds_encode - enc0, "seconds_total": time.perf_counter() - t0}
+        stats["seconds_detect"] = stats["seconds_total"] - stats["seconds_encode"]
+        if progress:
+            progress(1.0, "done")
+        return DetectionResult(boxes_px=boxes[order], scores=scores[order].astype(np.float32),
+                               categories=np.array([names[i] for i in cat_idx[order]], dtype=object),
+                               category_names=list(names), georef=self.georef, density=dmap,
+                               estimated_counts=estimated, scales=dict(exemplars.scales), stats=stats)
+
+    def _density_cell(self, finest_scale: float) -> int:
+        cell = max(1, round(self.model.metadata.stride / finest_scale))
+        floor = math.ceil(math.sqrt(self.source.width * self.source.height / MAX_DENSITY_CELLS))
+        return max(cell, floor)
+
+    @staticmethod
+    def _accumulate_counts(estimated: dict, cats: list[str], count_density: np.ndarray, tile: Tile, s: float, stride: int) -> None:
+        """Add the density mass whose cells lie in the tile's core (each scene part counted once)."""
+        h, w = count_density.shape[-2:]
+        cols = tile.window.col_off + (np.arange(w) + 0.5) * stride / s
+        rows = tile.window.row_off + (np.arange(h) + 0.5) * stride / s
+        core = tile.core
+        in_c = (cols >= core.col_off) & (cols < core.col_end)
+        in_r = (rows >= core.row_off) & (rows < core.row_end)
+        for k, name in enumerate(cats):
+            estimated[name] += float(count_density[k][np.ix_(in_r, in_c)].sum())
+
+
+def _on_valid(boxes_scene: np.ndarray, tile: Tile, s: float, stride: int, valid8: np.ndarray) -> np.ndarray:
+    """True for boxes whose centre lies on valid data (detections on nodata are dropped)."""
+    if len(boxes_scene) == 0:
+        return np.zeros(0, bool)
+    cx = ((boxes_scene[:, 0] + boxes_scene[:, 2]) / 2 - tile.window.col_off) * s / stride
+    cy = ((boxes_scene[:, 1] + boxes_scene[:, 3]) / 2 - tile.window.row_off) * s / stride
+    h, w = valid8.shape
+    j = np.clip(cx.astype(int), 0, w - 1)
+    i = np.clip(cy.astype(int), 0, h - 1)
+    return valid8[i, j] > 0.5
+
+
+def _check(cancel: Cancel | None) -> None:
+    if cancel is not None and cancel():
+        raise CancelledError("cancelled by the user; nothing was written")

@@ -1,0 +1,124 @@
+"""Training crops: images resampled to a canonical object size, category-balanced sampling, mosaics.
+
+Each image is resampled once so its median object measures ``target_px`` (the size the model
+works at; the engine resamples scenes the same way at inference), then crops are cut with a
+scale jitter around it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .augment import augment
+from .datasets import ImageRecord, read_image
+
+
+@dataclass
+class CanonicalImage:
+    image: np.ndarray  # uint8 (H, W, 3)
+    boxes: np.ndarray  # float32 (n, 4) xyxy
+    categories: np.ndarray  # (n,) str
+    dataset: str
+
+
+def canonical_scale(record: ImageRecord, target_px: float, lo: float = 0.2, hi: float = 3.0) -> float:
+    """Factor that brings the image's median object size (sqrt(w*h)) to ``target_px``."""
+    wh = record.boxes_px[:, 2:] - record.boxes_px[:, :2]
+    size = float(np.median(np.sqrt(np.maximum(wh[:, 0] * wh[:, 1], 1.0)))) if len(wh) else target_px
+    return float(np.clip(target_px / size, lo, hi))
+
+
+def load_canonical(record: ImageRecord, target_px: float, cache_dir: Path | None) -> CanonicalImage:
+    """The record's image resampled to the canonical scale (cached as .npy when ``cache_dir`` is set)."""
+    s = canonical_scale(record, target_px)
+    w, h = max(1, round(record.width * s)), max(1, round(record.height * s))
+    key = hashlib.sha1(f"{record.path}|{w}x{h}".encode()).hexdigest()[:20]
+    cached = cache_dir / f"{key}.npy" if cache_dir else None
+    if cached and cached.exists():
+        image = np.load(cached)
+    else:
+        image = np.asarray(Image.fromarray(read_image(record)).resize((w, h), Image.BILINEAR if s > 1 else Image.BOX))
+        if cached:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(".tmp.npy")
+            np.save(tmp, image)
+            tmp.replace(cached)
+    sx, sy = w / record.width, h / record.height
+    boxes = record.boxes_px.astype(np.float32) * np.array([sx, sy, sx, sy], np.float32)
+    return CanonicalImage(image, boxes, np.asarray(record.categories), record.dataset)
+
+
+class CropSampler:
+    """Draws training crops ``(image uint8 (S,S,3), boxes (n,4) xyxy, categories (n,))``.
+
+    Datasets are drawn so that each category gets an equal share; within a category, datasets
+    by the square root of their object count; images by the square root of theirs.
+    """
+
+    def __init__(self, images: list[CanonicalImage], crop: int = 320, scale_jitter: tuple[float, float] = (0.6, 1.6),
+                 mosaic_prob: float = 0.4):
+        self.images = [im for im in images if len(im.boxes)]
+        self.crop = crop
+        self.scale_jitter = scale_jitter
+        self.mosaic_prob = mosaic_prob
+        by_cat: dict[str, dict[str, list[int]]] = {}
+        for i, im in enumerate(self.images):
+            cat = str(np.unique(im.categories)[0]) if len(np.unique(im.categories)) == 1 else "mixed"
+            by_cat.setdefault(cat, {}).setdefault(im.dataset, []).append(i)
+        self.plan = []  # (category weight, [(dataset weight, image indices, image weights)])
+        for cat, datasets in sorted(by_cat.items()):
+            entries = []
+            for _, idx in sorted(datasets.items()):
+                counts = np.array([len(self.images[i].boxes) for i in idx], float)
+                entries.append((np.sqrt(counts.sum()), idx, np.sqrt(counts) / np.sqrt(counts).sum()))
+            self.plan.append(entries)
+
+    def _pick(self, rng: np.random.Generator) -> CanonicalImage:
+        entries = self.plan[rng.integers(len(self.plan))]
+        dw = np.array([e[0] for e in entries])
+        _, idx, iw = entries[rng.choice(len(entries), p=dw / dw.sum())]
+        return self.images[idx[rng.choice(len(idx), p=iw)]]
+
+    def _crop(self, rng: np.random.Generator, size: int):
+        im = self._pick(rng)
+        s = float(np.exp(rng.uniform(*np.log(self.scale_jitter))))
+        span = size / s
+        centre_obj = im.boxes[rng.integers(len(im.boxes))]
+        c = (centre_obj[:2] + centre_obj[2:]) / 2 + rng.uniform(-0.4, 0.4, 2) * span
+        x0, y0 = c - span / 2
+        region = (x0, y0, x0 + span, y0 + span)
+        pil = Image.fromarray(im.image).transform((size, size), Image.EXTENT, region, Image.BILINEAR)
+        b = (im.boxes - np.array([x0, y0, x0, y0], np.float32)) * s
+        clipped = np.clip(b, 0, size)
+        area = np.prod(np.maximum(b[:, 2:] - b[:, :2], 1e-3), 1)
+        vis = np.prod(np.maximum(clipped[:, 2:] - clipped[:, :2], 0), 1) / area
+        keep = (vis >= 0.5) & (np.min(clipped[:, 2:] - clipped[:, :2], 1) >= 2)
+        return np.asarray(pil), clipped[keep], im.categories[keep]
+
+    def sample(self, rng: np.random.Generator):
+        """One augmented crop with at least one object."""
+        for _ in range(20):
+            if rng.random() < self.mosaic_prob:
+                image, boxes, cats = self._mosaic(rng)
+            else:
+                image, boxes, cats = self._crop(rng, self.crop)
+            if len(boxes):
+                return augment(image, boxes, cats, rng)
+        return augment(image, boxes, cats, rng)
+
+    def _mosaic(self, rng: np.random.Generator):
+        half = self.crop // 2
+        canvas = np.zeros((self.crop, self.crop, 3), np.uint8)
+        all_boxes, all_cats = [], []
+        for qi in range(4):
+            img, boxes, cats = self._crop(rng, half)
+            oy, ox = (qi // 2) * half, (qi % 2) * half
+            canvas[oy:oy + half, ox:ox + half] = img
+            all_boxes.append(boxes + np.array([ox, oy, ox, oy], np.float32))
+            all_cats.append(cats)
+        return canvas, np.concatenate(all_boxes), np.concatenate(all_cats)

@@ -1,0 +1,166 @@
+"""The training loop: PG-CPP prompting over category-balanced crops, resumable, logged.
+
+``deal train`` (engine/training/command.py) calls :func:`train`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..model.config import ModelConfig
+from ..model.deal import build, sample_exemplars
+from .checkpoint import load_optimizer, load_weights, save_optimizer, save_weights
+from .crops import CropSampler, load_canonical
+from .datasets import ImageRecord
+from .losses import LossWeights, set_loss, size_loss
+from .pgcpp import initial_prompts, reprompt_worst
+
+
+@dataclass
+class TrainConfig:
+    """One training run; saved as ``config.json`` beside its checkpoints."""
+
+    out_dir: str = "runs/default"
+    steps: int = 6000
+    batch: int = 8
+    crop: int = 320
+    lr: float = 1e-3
+    backbone_lr: float = 2e-4
+    weight_decay: float = 1e-4
+    warmup: int = 200
+    checkpoint_every: int = 100
+    log_every: int = 10
+    seed: int = 0
+    threads: int = 2
+    train_queries: int = 120
+    cycles: int = 1  # PG-CPP re-prompting rounds per step
+    freeze_blocks: int = 4  # backbone features[0:n] frozen (generic low-level filters)
+    pretrained: bool = True
+    model: dict = field(default_factory=dict)  # ModelConfig overrides
+
+
+def _prepare_sets(prompts: dict, boxes: np.ndarray, cats: np.ndarray):
+    """Order the prompt sets and pair each with its ground-truth indices."""
+    names = list(prompts)
+    gt_index = {c: np.flatnonzero(cats == c) for c in names}
+    return names, gt_index
+
+
+def _exemplars(p8: torch.Tensor, prompts: dict, names: list[str], stride: int):
+    m = max(len(prompts[c]) for c in names)
+    pts = torch.zeros(len(names), m, 2)
+    mask = torch.zeros(len(names), m)
+    for k, c in enumerate(names):
+        for j, (xy, _) in enumerate(prompts[c]):
+            pts[k, j] = torch.from_numpy(np.asarray(xy, np.float32))
+            mask[k, j] = 1.0
+    return sample_exemplars(p8, pts, stride), mask
+
+
+def _freeze(encoder: torch.nn.Module, blocks: int) -> None:
+    if not hasattr(encoder.backbone, "features"):
+        return
+    for i, layer in enumerate(encoder.backbone.features):
+        if i < blocks:
+            for p in layer.parameters():
+                p.requires_grad_(False)
+
+
+def _set_backbone_bn_eval(encoder: torch.nn.Module) -> None:
+    """Keep ImageNet BN statistics: batches of 8 crops are too small to re-estimate them."""
+    for m in encoder.backbone.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.eval()
+
+
+def lr_factor(step: int, warmup: int, total: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup)))) * 0.95 + 0.05
+
+
+def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log=print, cache_dir: Path | None = None) -> Path:
+    """Train DEAL on ``records``; returns the path of the last checkpoint."""
+    torch.set_num_threads(tc.threads)
+    torch.manual_seed(tc.seed)
+    out = Path(tc.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = ModelConfig(**tc.model)
+    (out / "config.json").write_text(json.dumps({"train": asdict(tc), "model": json.loads(cfg.to_json())}, indent=2))
+    encoder, head = build(cfg, pretrained=tc.pretrained)
+    _freeze(encoder, tc.freeze_blocks)
+    backbone_params = [p for p in encoder.backbone.parameters() if p.requires_grad]
+    other = [p for n, p in list(encoder.named_parameters()) + [("h." + n, p) for n, p in head.named_parameters()]
+             if p.requires_grad and not n.startswith("backbone.")]
+    opt = torch.optim.AdamW([{"params": backbone_params, "lr": tc.backbone_lr}, {"params": other, "lr": tc.lr}],
+                            weight_decay=tc.weight_decay)
+    base_lrs = [g["lr"] for g in opt.param_groups]
+    start = 0
+    ckpt, opt_path, state_path = out / "last.safetensors", out / "last.optim.pt", out / "last.state.json"
+    if resume and ckpt.exists():
+        load_weights(ckpt, encoder, head)
+        load_optimizer(opt_path, opt)
+        start = json.loads(state_path.read_text())["step"]
+        log(f"resumed from {ckpt} at step {start}")
+    t0 = time.time()
+    images = [load_canonical(r, cfg.target_object_px, cache_dir) for r in records]
+    sampler = CropSampler(images, tc.crop)
+    log(f"{len(images)} training images prepared in {time.time() - t0:.0f} s")
+    weights = LossWeights()
+    stride = cfg.stride
+    logf = open(out / "log.jsonl", "a")
+    for step in range(start, tc.steps):
+        rng = np.random.default_rng([tc.seed, step])
+        f = lr_factor(step, tc.warmup, tc.steps)
+        for g, base in zip(opt.param_groups, base_lrs):
+            g["lr"] = base * f
+        encoder.train(); head.train(); _set_backbone_bn_eval(encoder)
+        batch = [sampler.sample(rng) for _ in range(tc.batch)]
+        images_t = torch.from_numpy(np.stack([b[0] for b in batch])).permute(0, 3, 1, 2).float() / 255.0
+        t_step = time.time()
+        p8, p16, p32, size = encoder(images_t)
+        total = 0.0
+        logs: dict[str, float] = {}
+        n_sets = 0
+        for bi, (_, boxes, cats) in enumerate(batch):
+            total = total + size_loss(size[bi], boxes, stride) / tc.batch
+            prompts = initial_prompts(boxes, cats, rng)
+            cycle = "intra" if step % 2 == 0 else "inter"
+            feats = (p8[bi:bi + 1], p16[bi:bi + 1], p32[bi:bi + 1])
+            for rnd in range(tc.cycles + 1):
+                names, gt_index = _prepare_sets(prompts, boxes, cats)
+                ex, mask = _exemplars(feats[0], prompts, names, stride)
+                out_h = head(*feats, ex, mask, num_queries=tc.train_queries)
+                quality = {}
+                weight = 1.0 if rnd == tc.cycles else 0.5
+                for k, c in enumerate(names):
+                    loss, parts, q = set_loss(out_h, k, boxes[gt_index[c]], stride, weights)
+                    quality[c] = q
+                    total = total + weight * loss / tc.batch
+                    n_sets += 1
+                    for key, v in parts.items():
+                        logs[key] = logs.get(key, 0.0) + v
+                if rnd < tc.cycles:
+                    prompts = reprompt_worst(prompts, quality, gt_index, boxes, cycle, rng)
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], 1.0)
+        opt.step()
+        if step % tc.log_every == 0 or step == tc.steps - 1:
+            rec = {"step": step, "loss": float(total), "lr": opt.param_groups[1]["lr"], "sec": round(time.time() - t_step, 2),
+                   **{k: round(v / max(n_sets, 1), 4) for k, v in logs.items()}}
+            logf.write(json.dumps(rec) + "\n"); logf.flush()
+            log(json.dumps(rec))
+        if (step + 1) % tc.checkpoint_every == 0 or step == tc.steps - 1:
+            save_weights(ckpt, encoder, head, cfg, {"step": step + 1})
+            save_optimizer(opt_path, opt)
+            state_path.write_text(json.dumps({"step": step + 1}))
+    logf.close()
+    return ckpt
