@@ -1,0 +1,45 @@
+"""French and Chinese translations: complete, placeholders intact, loaded into the plugin's tr()."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from qgis.PyQt.QtCore import QCoreApplication
+
+from deal_qgis.plugin_paths import translations_dir
+from deal_qgis.translation import install_translator, tr
+
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+@pytest.mark.parametrize("language", ["fr", "zh"])
+def test_ts_complete_with_same_placeholders(language):
+    root = ET.parse(translations_dir() / f"deal_{language}.ts").getroot()
+    assert [c.findtext("name") for c in root.iter("context")] == ["DEAL"]
+    messages = list(root.iter("message"))
+    assert len(messages) > 50
+    copied = 0
+    for message in messages:
+        source, translation = message.findtext("source"), message.find("translation")
+        assert translation.get("type") is None and translation.text, f"untranslated: {source!r}"
+        copied += translation.text == source  # format names such as "GeoPackage (*.gpkg)" stay as they are
+        assert sorted(PLACEHOLDER.findall(translation.text)) == sorted(PLACEHOLDER.findall(source)), source
+    assert copied < 0.05 * len(messages)
+
+
+@pytest.mark.parametrize("language, expected", [("fr", "Détecter"), ("zh", "检测")])
+def test_qm_loaded_by_translator(language, expected):
+    translator = install_translator(language)
+    assert translator is not None
+    try:
+        assert tr("Detect") == expected
+        assert tr("Scene encoded ({0} tiles, {1:.1f} s)").format(3, 1.25).endswith(("s)", "秒）"))
+    finally:
+        QCoreApplication.removeTranslator(translator)
+    assert tr("Detect") == "Detect"
+
+
+def test_unknown_language_has_no_translator():
+    assert install_translator("xx") is None
