@@ -9,12 +9,13 @@ imported, so ``deal detect`` never pays for importing torch; a module that does 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import logging
 import sys
 from types import ModuleType
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from .errors import DealError
 
@@ -84,13 +85,21 @@ def _command_in(argv: Sequence[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
-def _setup_logging(verbose: bool) -> None:
+@contextlib.contextmanager
+def _engine_logging(verbose: bool) -> Iterator[None]:
+    """Engine warnings on stderr as 'deal: WARNING: ...' while a command runs (restored after, for callers in-process)."""
+    logger = logging.getLogger("engine")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("deal: %(levelname)s: %(message)s"))
-    logger = logging.getLogger("engine")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
     logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.propagate = saved[0], saved[2]
+        logger.setLevel(saved[1])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,9 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "run", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_USER_ERROR
-    _setup_logging(args.verbose)
     try:
-        return int(args.run(args) or 0)
+        with _engine_logging(args.verbose):
+            return int(args.run(args) or 0)
     except DealError as exc:
         print(f"deal: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR

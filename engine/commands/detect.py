@@ -106,12 +106,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     run_opts.add_argument("--model", type=Path, metavar="DIR", help="model folder (default: the bundled model)")
     run_opts.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                           help="where the model runs (default: %(default)s = cuda when available)")
-    run_opts.add_argument("--tile", type=_positive_int, metavar="PX", help="tile size in pixels (default: the model's)")
-    run_opts.add_argument("--overlap", type=_overlap, metavar="PX", help="tile overlap in pixels (default: the model's)")
+    run_opts.add_argument("--tile", type=_positive_int, metavar="PX", help="tile size in model pixels, a multiple of 32 (default: the model's)")
+    run_opts.add_argument("--overlap", type=_overlap, metavar="PX", help="tile overlap in model pixels, under half the tile (default: the model's)")
     run_opts.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's)")
     run_opts.add_argument("--bands", type=_bands, metavar="R,G,B",
                           help="bands to use, counted from 1: 3 as R,G,B or 1 as grey (default: 1,2,3)")
-    run_opts.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run_opts.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none either when stderr is not a terminal)")
     p.set_defaults(parser=p)
     return p
 
@@ -137,7 +137,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
 def _progress_bar(quiet: bool):
     from tqdm import tqdm
 
-    bar = tqdm(total=100, file=sys.stderr, disable=quiet, unit="%", leave=False,
+    bar = tqdm(total=100, file=sys.stderr, disable=True if quiet else None, unit="%", leave=False,
                bar_format="{desc:<24} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
 
     def progress(fraction: float, message: str) -> None:
@@ -155,10 +155,11 @@ def run(args: argparse.Namespace) -> int:
     from ..io.counts import write_counts
     from ..io.geotiff import write_density
     from ..io.rasterio_source import RasterioSource
-    from ..io.vector_io import read_prompts, write_detections
+    from ..io.vector_io import check_vector_output, read_prompts, write_detections
 
     _check_outputs(args)
     with RasterioSource(args.scene, bands=args.bands) as source:
+        check_vector_output(args.output, source.georef.crs_wkt if source.georef else None)
         size = (source.width, source.height)
         prompts = [parse_point_arg(text, source.georef, size) for text in args.point]
         if args.prompts is not None:
@@ -170,11 +171,10 @@ def run(args: argparse.Namespace) -> int:
         from ..session import Session
 
         model = load_model(args.model, device=args.device)
-        tile = args.tile or model.metadata.tile_size
-        overlap = args.overlap if args.overlap is not None else model.metadata.overlap
-        if 2 * overlap >= tile:
-            args.parser.error(f"--overlap ({overlap} px) must be less than half the tile size ({tile} px)")
-        session = Session(source, model, tile_size=tile, overlap=overlap)
+        try:
+            session = Session(source, model, tile_size=args.tile, overlap=args.overlap)
+        except ValueError as exc:  # --tile / --overlap out of the range the model accepts
+            args.parser.error(f"--tile {args.tile} --overlap {args.overlap}: {exc}")
         bar, progress = _progress_bar(args.quiet)
         with bar:
             result = session.detect(prompts, score_threshold=args.score, progress=progress)

@@ -40,6 +40,16 @@ def driver_for(path: str | os.PathLike) -> str:
     return DRIVERS[suffix]
 
 
+def check_vector_output(path: str | os.PathLike, crs_wkt: str | None) -> str:
+    """The driver for ``path``; OutputError for an unknown extension, or for GeoJSON from a raster
+    without CRS (GeoJSON coordinates are WGS84 longitude/latitude by definition)."""
+    driver = driver_for(path)
+    if driver == "GeoJSON" and not crs_wkt:
+        raise OutputError(f"Cannot write {path}: GeoJSON coordinates are always longitude/latitude, but the raster "
+                          f"has no CRS. Write a GeoPackage (.gpkg) or Shapefile (.shp) instead, or assign a CRS to the raster.")
+    return driver
+
+
 def _category_text(value) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))  # 1.0 from a numeric field is category "1"
@@ -108,24 +118,22 @@ def write_detections(result: DetectionResult, path: str | os.PathLike, driver: s
     width_m, area_m2. An existing file at ``path`` is replaced (all its layers). An empty
     result gives an empty layer with the same schema and CRS (GeoJSON cannot store a schema).
 
-    Raises OutputError when the folder is missing or not writable.
+    Raises OutputError when the folder is missing or not writable, or for GeoJSON from a
+    raster without CRS.
     """
     path = Path(path)
-    driver = driver or driver_for(path)
+    driver = driver or check_vector_output(path, result.georef.crs_wkt)
     table = feature_table(result)
     rings = table["rings_map"]
     cx, cy = table["cx_map"], table["cy_map"]
     crs_wkt = result.georef.crs_wkt
     layer_options = None
-    if driver == "GeoJSON":
-        if crs_wkt:
-            src = pyproj.CRS.from_wkt(crs_wkt)
-            rings = np.stack(reproject_xy(rings[..., 0], rings[..., 1], src, "EPSG:4326"), axis=-1)
-            cx, cy = reproject_xy(cx, cy, src, "EPSG:4326")
-            crs_wkt = "EPSG:4326"
-            layer_options = {"RFC7946": "YES"}
-        else:
-            log.warning("The raster has no CRS: %s is written in the raster's own coordinates, not as RFC 7946 GeoJSON.", path)
+    if driver == "GeoJSON" and crs_wkt:
+        src = pyproj.CRS.from_wkt(crs_wkt)
+        rings = np.stack(reproject_xy(rings[..., 0], rings[..., 1], src, "EPSG:4326"), axis=-1)
+        cx, cy = reproject_xy(cx, cy, src, "EPSG:4326")
+        crs_wkt = "EPSG:4326"
+        layer_options = {"RFC7946": "YES"}
     geometry = shapely.to_wkb(shapely.polygons(rings)) if len(rings) else np.empty(0, dtype=object)
     values = [np.asarray(table["category"], dtype=object), table["score"], cx, cy,
               table["length_m"], table["width_m"], table["area_m2"]]  # in COLUMNS order

@@ -1,13 +1,17 @@
 """`deal detect` argument parsing and error paths: exit code 2, a message, no traceback, no output file."""
 
+import csv
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pyogrio
 import pyogrio.raw
+import pyproj
 import pytest
+import rasterio
 import shapely
 from rasterio.transform import from_origin
 
@@ -155,3 +159,64 @@ def test_module_entry_point_exits_2_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "not a raster" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "out.gpkg").exists()
+
+
+# --- end to end, with the bundled model --------------------------------------------------------
+
+SCENE_ORIGIN = (500000.0, 5500000.0)  # top-left corner in EPSG:32633
+SCENE_GSD = 0.3
+
+
+@pytest.fixture(scope="module")
+def synthetic_scene(tmp_path_factory):
+    """A 384 px UTM scene: grey asphalt with 12 bright 'vehicles' (6 x 14 px); the map and pixel
+    position of one vehicle's centre."""
+    rng = np.random.default_rng(5)
+    image = rng.normal(90, 6, (3, 384, 384)).clip(0, 255).astype(np.uint8)
+    centres = [(40 + 100 * (i % 4), 50 + 120 * (i // 4)) for i in range(12)]
+    for col, row in centres:
+        image[:, row - 3:row + 3, col - 7:col + 7] = np.array([220, 40, 40], np.uint8)[:, None, None]
+    path = write_geotiff(tmp_path_factory.mktemp("scene") / "scene.tif", image, crs="EPSG:32633",
+                         transform=from_origin(*SCENE_ORIGIN, SCENE_GSD, SCENE_GSD))
+    col, row = centres[5]
+    return path, (SCENE_ORIGIN[0] + col * SCENE_GSD, SCENE_ORIGIN[1] - row * SCENE_GSD), (col, row)
+
+
+def test_detect_end_to_end_writes_consistent_outputs(capsys, synthetic_scene, tmp_path):
+    scene, (x, y), _ = synthetic_scene
+    out, counts, density = tmp_path / "found.gpkg", tmp_path / "counts.csv", tmp_path / "density.tif"
+    code, stdout, err = run_cli(capsys, "detect", scene, "--point", f"{x:.2f},{y:.2f}:vehicle", "-o", out,
+                                "--counts", counts, "--density", density, "--device", "cpu", "-q")
+    assert code == 0, err
+    info = pyogrio.read_info(out)
+    assert pyproj.CRS.from_user_input(info["crs"]).to_epsg() == 32633
+    with open(counts, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["category"] for r in rows] == ["vehicle"]
+    assert int(rows[0]["count"]) == info["features"]
+    assert f"vehicle  {info['features']:>6}" in stdout and str(out) in stdout
+    with rasterio.open(density) as src:
+        assert src.descriptions == ("vehicle",) and src.crs.to_epsg() == 32633
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.csv", "density.tif", "found.gpkg"]
+
+
+def test_detect_on_raster_without_georef_with_pixel_click(capsys, synthetic_scene, tmp_path):
+    scene, _, (col, row) = synthetic_scene
+    with rasterio.open(scene) as src:
+        plain = write_geotiff(tmp_path / "plain.tif", src.read(), crs=None)
+    out = tmp_path / "found.gpkg"
+    code, _, err = run_cli(capsys, "detect", plain, "--point", f"{col:.1f},{row:.1f}@pixel:vehicle", "-o", out,
+                           "--device", "cpu", "-q")
+    assert code == 0, err
+    assert "no georeference" in err
+    meta, _, wkb, _ = pyogrio.raw.read(out)
+    assert meta["crs"] is None
+    if len(wkb):  # pixel coordinates: every polygon inside the 384 px image
+        assert shapely.total_bounds(shapely.from_wkb(wkb))[2] <= 384 + 1e-6
+
+
+def test_geojson_from_raster_without_crs_is_refused(capsys, tmp_path):
+    plain = write_geotiff(tmp_path / "plain.tif", rgb_scene(64, 64), crs=None)
+    code, _, err = run_cli(capsys, "detect", plain, "--point", "10,10@pixel:car", "-o", tmp_path / "out.geojson")
+    assert_user_error(code, err, "GeoJSON", ".gpkg")
+    assert not (tmp_path / "out.geojson").exists()

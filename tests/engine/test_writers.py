@@ -58,6 +58,12 @@ def test_vector_without_crs_is_in_pixels(tmp_path):
     assert np.isnan(fields["length_m"]).all()
 
 
+def test_geojson_without_crs_is_refused(tmp_path):
+    with pytest.raises(OutputError, match="longitude/latitude"):
+        write_detections(detections(GeoReference.identity()), tmp_path / "px.geojson")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_gpkg_layer_name(tmp_path):
     write_detections(detections(), tmp_path / "out.gpkg", layer="cars")
     assert pyogrio.list_layers(tmp_path / "out.gpkg")[:, 0].tolist() == ["cars"]
