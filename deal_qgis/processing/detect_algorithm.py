@@ -15,8 +15,6 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterField,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
 )
@@ -31,19 +29,17 @@ from ..result_layers import detection_layer, write_density
 from ..translation import tr
 from .feedback_bridge import FeedbackBridge, processing_errors
 from .help_text import algorithm_help
-from .prompt_points import prompts_from_points
+from .prompt_points import add_prompt_parameters, read_prompts
 from .scene_parameters import add_engine_parameters, add_raster_parameters, scene_settings
 from .session_pool import pooled_session
 
-PROMPTS = "PROMPTS"
-CATEGORY_FIELD = "CATEGORY_FIELD"
 SCORE_THRESHOLD = "SCORE_THRESHOLD"
 OUTPUT = "OUTPUT"
 DENSITY = "DENSITY"
 COUNTS = "COUNTS"
 DETECTIONS = "DETECTIONS"
 ENCODED_TILES = "ENCODED_TILES"
-REUSED_TILES = "REUSED_TILES"
+CACHED_TILES = "CACHED_TILES"
 
 COUNT_FIELDS = (("category", QMetaType.Type.QString), ("count", QMetaType.Type.Int),
                 ("estimated_count", QMetaType.Type.Double))
@@ -92,16 +88,8 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
 
     def initAlgorithm(self, configuration: dict | None = None) -> None:
         add_raster_parameters(self)
-        prompts = QgsProcessingParameterFeatureSource(PROMPTS, tr("Prompt points"),
-                                                      [Qgis.ProcessingSourceType.VectorPoint])
-        prompts.setHelp(tr("Points, each on one example object, in any CRS (they are reprojected to the raster's). "
-                           "One point per kind is enough; more points of a kind make it more reliable."))
-        self.addParameter(prompts)
-        category = QgsProcessingParameterField(CATEGORY_FIELD, tr("Category field"), None, PROMPTS,
-                                               Qgis.ProcessingFieldParameterDataType.Any)
-        category.setHelp(tr("Attribute of the prompt points holding each point's category, e.g. 'vehicle' or "
-                            "'ship'. Points with the same category form one kind of object."))
-        self.addParameter(category)
+        add_prompt_parameters(self, purpose=tr("One point per kind is enough; more points of a kind make it "
+                                               "more reliable."))
         threshold = QgsProcessingParameterNumber(SCORE_THRESHOLD, tr("Score threshold"),
                                                  Qgis.ProcessingNumberParameterType.Double, None,
                                                  optional=True, minValue=0.0, maxValue=1.0)
@@ -126,40 +114,34 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(counts)
         self.addOutput(QgsProcessingOutputNumber(DETECTIONS, tr("Objects detected")))
         self.addOutput(QgsProcessingOutputNumber(ENCODED_TILES, tr("Tiles encoded in this run")))
-        self.addOutput(QgsProcessingOutputNumber(REUSED_TILES, tr("Tiles reused from earlier runs")))
+        self.addOutput(QgsProcessingOutputNumber(CACHED_TILES, tr("Tile reads answered from encoded tiles")))
 
     def processAlgorithm(self, parameters: dict, context: QgsProcessingContext,
                          feedback: QgsProcessingFeedback) -> dict:
         settings = scene_settings(self, parameters, context)
-        points = self.parameterAsSource(parameters, PROMPTS, context)
-        if points is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, PROMPTS))
-        category_field = self.parameterAsString(parameters, CATEGORY_FIELD, context)
-        if not category_field:
-            raise QgsProcessingException(tr("Choose the category field: the attribute of the prompt points that "
-                                            "holds each point's category (e.g. 'vehicle')."))
         threshold = None if parameters.get(SCORE_THRESHOLD) is None else \
             self.parameterAsDouble(parameters, SCORE_THRESHOLD, context)
         bridge = FeedbackBridge(feedback, 0.0, _DETECT_SHARE)
         with processing_errors():
-            prompts = prompts_from_points(points, category_field, settings.crs, settings.source.georef,
-                                          (settings.source.width, settings.source.height), context.transformContext())
+            prompts = read_prompts(self, parameters, context, settings)
             feedback.pushInfo(tr("{} prompt point(s); categories: {}.").format(
                 len(prompts), ", ".join(dict.fromkeys(p.category for p in prompts))))
             with pooled_session(settings) as (entry, reused):
                 if reused:
                     feedback.pushInfo(tr("Reusing the encoded raster of an earlier run."))
-                calls_before = entry.session.encoder_calls
-                result = entry.session.detect(prompts, score_threshold=threshold,
-                                              progress=bridge.progress, cancel=bridge.cancel)
-                encoded = entry.session.encoder_calls - calls_before
+                session = entry.session
+                # counted on the Session: result.stats leaves out the tiles read to embed the clicks
+                calls_before, hits_before = session.encoder_calls, session.cache_hits
+                result = session.detect(prompts, score_threshold=threshold, progress=bridge.progress,
+                                        cancel=bridge.cancel)
+                encoded = session.encoder_calls - calls_before
+                cached = session.cache_hits - hits_before
             outputs = self._write_outputs(result, settings.crs, parameters, context, feedback)
-        reused_tiles = int(result.stats.get("cache_hits", 0))
-        feedback.pushInfo(tr("Tiles encoded: {}; reused: {}.").format(encoded, reused_tiles))
+        feedback.pushInfo(tr("Tiles encoded: {}; tile reads answered from encoded tiles: {}.").format(encoded, cached))
         feedback.pushInfo(tr("Objects detected: {}.").format(
             ", ".join(f"{name} {n}" for name, n in result.counts.items())))
         feedback.setProgress(100.0)
-        outputs.update({DETECTIONS: len(result), ENCODED_TILES: encoded, REUSED_TILES: reused_tiles})
+        outputs.update({DETECTIONS: len(result), ENCODED_TILES: encoded, CACHED_TILES: cached})
         return outputs
 
     def _write_outputs(self, result: DetectionResult, crs: QgsCoordinateReferenceSystem, parameters: dict,

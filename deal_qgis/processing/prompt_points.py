@@ -1,4 +1,5 @@
-"""Point prompts from a Processing point source: any CRS in, scene pixels out."""
+"""Point prompts in Processing: the PROMPTS and CATEGORY_FIELD parameters, and their points
+turned into scene-pixel prompts (any CRS in, scene pixels out)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,18 @@ import math
 
 from qgis.core import (
     NULL,
+    Qgis,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsCoordinateTransformContext,
     QgsCsException,
     QgsFeatureRequest,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
     QgsProcessingFeatureSource,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
     QgsWkbTypes,
 )
 
@@ -21,6 +28,10 @@ from engine.prompts import PointPrompt
 
 from ..categories import normalise_category
 from ..translation import tr
+from .scene_parameters import SceneSettings
+
+PROMPTS = "PROMPTS"
+CATEGORY_FIELD = "CATEGORY_FIELD"
 
 _MAX_IDS_IN_MESSAGE = 5
 
@@ -29,6 +40,37 @@ def _id_list(feature_ids: list[int]) -> str:
     shown = ", ".join(str(i) for i in feature_ids[:_MAX_IDS_IN_MESSAGE])
     more = len(feature_ids) - _MAX_IDS_IN_MESSAGE
     return shown + (tr(" and {} more").format(more) if more > 0 else "")
+
+
+def add_prompt_parameters(algorithm: QgsProcessingAlgorithm, optional: bool = False, purpose: str = "") -> None:
+    """Declare PROMPTS and CATEGORY_FIELD on ``algorithm``; ``purpose`` ends the points' help text."""
+    prompts = QgsProcessingParameterFeatureSource(PROMPTS, tr("Prompt points"), [Qgis.ProcessingSourceType.VectorPoint],
+                                                  optional=optional)
+    prompts.setHelp(tr("Points, each on one example object, in any CRS (they are reprojected to the raster's). "
+                       "{}").format(purpose))
+    algorithm.addParameter(prompts)
+    category = QgsProcessingParameterField(CATEGORY_FIELD, tr("Category field"), None, PROMPTS,
+                                           Qgis.ProcessingFieldParameterDataType.Any, optional=optional)
+    category.setHelp(tr("Attribute of the prompt points holding each point's category, e.g. 'vehicle' or "
+                        "'ship'. Points with the same category form one kind of object."))
+    algorithm.addParameter(category)
+
+
+def read_prompts(algorithm: QgsProcessingAlgorithm, parameters: dict, context: QgsProcessingContext,
+                 settings: SceneSettings) -> list[PointPrompt] | None:
+    """The prompts PROMPTS and CATEGORY_FIELD give on the scene of ``settings``; None when PROMPTS is
+    not set (only optional there). DealError subclasses for unusable points (see prompts_from_points)."""
+    if parameters.get(PROMPTS) is None:  # Processing itself refuses a missing mandatory PROMPTS
+        return None
+    points = algorithm.parameterAsSource(parameters, PROMPTS, context)
+    if points is None:
+        raise QgsProcessingException(algorithm.invalidSourceError(parameters, PROMPTS))
+    category_field = algorithm.parameterAsString(parameters, CATEGORY_FIELD, context)
+    if not category_field:
+        raise QgsProcessingException(tr("Choose the category field: the attribute of the prompt points that "
+                                        "holds each point's category (e.g. 'vehicle')."))
+    return prompts_from_points(points, category_field, settings.crs, settings.source.georef,
+                               (settings.source.width, settings.source.height), context.transformContext())
 
 
 def prompts_from_points(points: QgsProcessingFeatureSource, category_field: str,

@@ -94,13 +94,14 @@ def add_engine_parameters(algorithm: QgsProcessingAlgorithm) -> None:
     """Declare TILE_SIZE, OVERLAP, DEVICE, MODEL and CACHE_DIR on ``algorithm``."""
     algorithm.addParameter(_with_help(
         QgsProcessingParameterNumber(TILE_SIZE, tr("Tile size (pixels)"), Qgis.ProcessingNumberParameterType.Integer,
-                                     None, optional=True, minValue=64, maxValue=4096),
-        tr("Side of the square tiles the scene is cut into. Not set: the model's own tile size."), advanced=True))
+                                     None, optional=True, minValue=192, maxValue=4096),
+        tr("Side of the square tiles the model sees, in model pixels: a multiple of 32, at least 192. "
+           "Not set: the model's own tile size."), advanced=True))
     algorithm.addParameter(_with_help(
         QgsProcessingParameterNumber(OVERLAP, tr("Tile overlap (pixels)"), Qgis.ProcessingNumberParameterType.Integer,
                                      None, optional=True, minValue=0, maxValue=2048),
-        tr("How far neighbouring tiles overlap, so objects on a tile edge are seen whole. It must be "
-           "smaller than the tile size. Not set: the model's own overlap."), advanced=True))
+        tr("How far neighbouring tiles overlap, in model pixels, so objects on a tile edge are seen whole. "
+           "Less than half the tile size. Not set: the model's own overlap."), advanced=True))
     algorithm.addParameter(_with_help(
         QgsProcessingParameterEnum(DEVICE, tr("Compute device"), list(DEVICES), defaultValue=0),
         tr("auto: the GPU (CUDA) when onnxruntime can use one, else the CPU. cuda fails with a clear "
@@ -131,9 +132,6 @@ def scene_settings(algorithm: QgsProcessingAlgorithm, parameters: dict,
     model_dir = algorithm.parameterAsFile(parameters, MODEL, context) or str(default_model_path())
     tile_size = _optional_int(algorithm, parameters, TILE_SIZE, context)
     overlap = _optional_int(algorithm, parameters, OVERLAP, context)
-    if tile_size is not None and overlap is not None and overlap >= tile_size:
-        raise QgsProcessingException(tr("The tile overlap ({}) must be smaller than the tile size ({}).")
-                                     .format(overlap, tile_size))
     cache_dir = algorithm.parameterAsFile(parameters, CACHE_DIR, context) or None
     if cache_dir is not None:
         try:

@@ -11,10 +11,13 @@ import contextlib
 import threading
 from typing import Iterator
 
+from qgis.core import QgsProcessingException
+
 from engine.runtime import load_model
 from engine.session import Session
 
 from ..session_cache import SessionCache, SessionEntry
+from ..translation import tr
 from .scene_parameters import SceneSettings
 
 _SESSIONS = SessionCache()
@@ -32,8 +35,13 @@ def pooled_session(settings: SceneSettings) -> Iterator[tuple[SessionEntry, bool
         reused = entry is not None
         if entry is None:
             model = _SESSIONS.model(settings.model_dir, settings.device, lambda path, device: load_model(path, device=device))
-            entry = _SESSIONS.put(key, Session(settings.source, model, tile_size=settings.tile_size,
-                                               overlap=settings.overlap, cache=settings.feature_cache()))
+            try:
+                session = Session(settings.source, model, tile_size=settings.tile_size, overlap=settings.overlap,
+                                  cache=settings.feature_cache())
+            except ValueError as error:  # the engine's check of tile size and overlap
+                raise QgsProcessingException(tr("The tiling cannot be used: {}. Change the tile size or overlap, "
+                                                "or leave them unset to use the model's own.").format(error)) from None
+            entry = _SESSIONS.put(key, session)
         yield entry, reused
 
 

@@ -91,7 +91,7 @@ def test_missing_model_folder_reports_the_engine_message(deal_provider, scene_da
     assert str(engine_error.value) in str(processing_error.value)
 
 
-def test_overlap_not_below_tile_size(deal_provider, scene_data):
-    with pytest.raises(QgsProcessingException, match="must be smaller than the tile size"):
+def test_overlap_of_half_a_tile_is_refused(deal_provider, scene_data):
+    with pytest.raises(QgsProcessingException, match="The tiling cannot be used: .*half the tile size"):
         _run({"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"], "CATEGORY_FIELD": "cat",
-              "TILE_SIZE": 128, "OVERLAP": 128})
+              "TILE_SIZE": 256, "OVERLAP": 128})

@@ -67,29 +67,38 @@ def test_outputs_in_raster_crs_with_consistent_counts(deal_provider, scene_data,
 def test_second_run_and_new_process_reuse_encoded_tiles(deal_provider, scene_data, tmp_path, fresh_sessions):
     cache = tmp_path / "features"
     first = _detect(scene_data, CACHE_DIR=str(cache))
-    assert first["ENCODED_TILES"] > 0 and first["REUSED_TILES"] == 0
+    assert first["ENCODED_TILES"] > 0
     assert len(list(cache.glob("*.npz"))) == first["ENCODED_TILES"]
 
     second = _detect(scene_data, CACHE_DIR=str(cache))
     assert second["ENCODED_TILES"] == 0
-    assert second["REUSED_TILES"] == first["ENCODED_TILES"]
+    assert second["CACHED_TILES"] > first["CACHED_TILES"]
 
     forget_sessions()  # what a new QGIS process starts with: only the cache folder survives
     third = _detect(scene_data, CACHE_DIR=str(cache))
     assert third["ENCODED_TILES"] == 0
-    assert third["REUSED_TILES"] == first["ENCODED_TILES"]
+    assert third["CACHED_TILES"] == second["CACHED_TILES"]
     assert third["DETECTIONS"] == first["DETECTIONS"]
 
 
-def test_encode_prepares_the_cache_detect_uses(deal_provider, scene_data, tmp_path, fresh_sessions):
+def test_encode_with_prompts_prepares_what_detect_needs(deal_provider, scene_data, tmp_path, fresh_sessions):
     cache = tmp_path / "features"
-    encoded = processing.run("deal:encode", {"INPUT": scene_data["scene"], "DEVICE": 1, "CACHE_DIR": str(cache)})
+    encoded = processing.run("deal:encode", {"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"],
+                                             "CATEGORY_FIELD": "cat", "DEVICE": 1, "CACHE_DIR": str(cache)})
     assert encoded["ENCODED_TILES"] > 0
     assert len(list(cache.glob("*.npz"))) == encoded["ENCODED_TILES"]
     forget_sessions()
     detected = _detect(scene_data, CACHE_DIR=str(cache))
     assert detected["ENCODED_TILES"] == 0
-    assert detected["REUSED_TILES"] > 0
+    assert detected["CACHED_TILES"] > 0
+
+
+def test_encode_without_prompts_covers_the_raster_once(deal_provider, scene_data, fresh_sessions):
+    first = processing.run("deal:encode", {"INPUT": scene_data["scene"], "DEVICE": 1})
+    again = processing.run("deal:encode", {"INPUT": scene_data["scene"], "DEVICE": 1})
+    assert first["ENCODED_TILES"] > 0
+    assert again["ENCODED_TILES"] == 0
+    assert again["CACHED_TILES"] == first["ENCODED_TILES"] + first["CACHED_TILES"]
 
 
 def test_cancel_writes_nothing(deal_provider, scene_data, tmp_path, fresh_sessions):
