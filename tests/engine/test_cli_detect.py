@@ -165,6 +165,7 @@ def test_module_entry_point_exits_2_without_traceback(tmp_path):
 
 SCENE_ORIGIN = (500000.0, 5500000.0)  # top-left corner in EPSG:32633
 SCENE_GSD = 0.3
+SMALL_TILES = ("--tile", "256", "--overlap", "32")  # keeps the CPU run to seconds
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +187,7 @@ def test_detect_end_to_end_writes_consistent_outputs(capsys, synthetic_scene, tm
     scene, (x, y), _ = synthetic_scene
     out, counts, density = tmp_path / "found.gpkg", tmp_path / "counts.csv", tmp_path / "density.tif"
     code, stdout, err = run_cli(capsys, "detect", scene, "--point", f"{x:.2f},{y:.2f}:vehicle", "-o", out,
-                                "--counts", counts, "--density", density, "--device", "cpu", "-q")
+                                "--counts", counts, "--density", density, "--device", "cpu", "-q", *SMALL_TILES)
     assert code == 0, err
     info = pyogrio.read_info(out)
     assert pyproj.CRS.from_user_input(info["crs"]).to_epsg() == 32633
@@ -206,7 +207,7 @@ def test_detect_on_raster_without_georef_with_pixel_click(capsys, synthetic_scen
         plain = write_geotiff(tmp_path / "plain.tif", src.read(), crs=None)
     out = tmp_path / "found.gpkg"
     code, _, err = run_cli(capsys, "detect", plain, "--point", f"{col:.1f},{row:.1f}@pixel:vehicle", "-o", out,
-                           "--device", "cpu", "-q")
+                           "--device", "cpu", "-q", *SMALL_TILES)
     assert code == 0, err
     assert "no georeference" in err
     meta, _, wkb, _ = pyogrio.raw.read(out)
@@ -220,3 +221,12 @@ def test_geojson_from_raster_without_crs_is_refused(capsys, tmp_path):
     code, _, err = run_cli(capsys, "detect", plain, "--point", "10,10@pixel:car", "-o", tmp_path / "out.geojson")
     assert_user_error(code, err, "GeoJSON", ".gpkg")
     assert not (tmp_path / "out.geojson").exists()
+
+
+def test_tile_size_the_model_cannot_use_is_a_usage_error(capsys, scene, tmp_path):
+    with pytest.raises(SystemExit) as info:
+        main(["detect", str(scene), "--point", "10,10@pixel:car", "-o", str(tmp_path / "o.gpkg"), "--tile", "100",
+              "--device", "cpu"])
+    assert info.value.code == 2
+    assert "multiple of 32" in capsys.readouterr().err
+    assert not (tmp_path / "o.gpkg").exists()
