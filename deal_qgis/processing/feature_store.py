@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zipfile
 
 import numpy as np
 
+from engine.errors import OutputError
 from engine.feature_cache import FeatureCache
 
 
@@ -41,14 +43,18 @@ class FeatureStore(FeatureCache):
             return
         # Written beside the final name then renamed: a crash or a parallel writer never
         # leaves a truncated file under the final name.
-        fd, partial = tempfile.mkstemp(prefix=".partial-", suffix=".npz", dir=self.folder)
+        partial = None
         try:
+            fd, partial = tempfile.mkstemp(prefix=".partial-", suffix=".npz", dir=self.folder)
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, **{name: np.asarray(a) for name, a in arrays.items()})
             os.replace(partial, path)
-        except BaseException:
-            if os.path.exists(partial):
-                os.remove(partial)
+        except BaseException as error:
+            if partial is not None:
+                _remove_quietly(partial)
+            if isinstance(error, OSError):
+                raise OutputError(f"Cannot write to the feature cache folder {self.folder} ({error.strerror}). "
+                                  f"Free some space or choose another folder, or leave it unset.") from None
             raise
 
     def get(self, key: str) -> dict[str, np.ndarray] | None:
@@ -60,9 +66,9 @@ class FeatureStore(FeatureCache):
                 arrays = {name: data[name] for name in data.files}
         except FileNotFoundError:
             return super().get(key)  # counts the miss
-        except (OSError, ValueError):
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
             # unreadable (disk full on an earlier write, file edited): encode this tile again
-            os.remove(path)
+            _remove_quietly(path)
             return super().get(key)
         for array in arrays.values():
             array.flags.writeable = False
@@ -73,3 +79,10 @@ class FeatureStore(FeatureCache):
 
     def __contains__(self, key: str) -> bool:
         return super().__contains__(key) or os.path.exists(self.path_of(key))
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
