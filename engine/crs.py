@@ -64,7 +64,7 @@ def describe_crs(crs_wkt: str | None) -> str:
 def _extent_text(georef: GeoReference, size_px: tuple[int, int]) -> str:
     width, height = size_px
     xs, ys = georef.to_map(np.array([0, width, width, 0]), np.array([0, 0, height, height]))
-    return (f"x {float(np.min(xs)):.6g} .. {float(np.max(xs)):.6g}, y {float(np.min(ys)):.6g} .. {float(np.max(ys)):.6g} "
+    return (f"x {float(np.min(xs)):.9g} .. {float(np.max(xs)):.9g}, y {float(np.min(ys)):.9g} .. {float(np.max(ys)):.9g} "
             f"in {describe_crs(georef.crs_wkt)}")
 
 

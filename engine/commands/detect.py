@@ -24,7 +24,8 @@ EPILOG = textwrap.dedent("""\
       X,Y@EPSG:4326:category    longitude,latitude (any CRS: EPSG code, WKT or PROJ string)
       COL,ROW@pixel:category    pixel column,row; (0,0) is the raster's top-left corner
       One click per category is enough; more clicks of the same category help. Categories are
-      free text without ':' ("car", "small ship").
+      free text without ':' ("car", "small ship"). A point starting with '-' needs '=':
+      --point=-73.985,40.748@EPSG:4326:car
 
     examples:
       # one click on a car, in the raster's CRS; polygons to a GeoPackage

@@ -135,6 +135,11 @@ def test_point_outside_raster(capsys, scene, tmp_path):
     assert_user_error(code, err, "600000,4099950:car", "outside", "EPSG:32633")
 
 
+def test_negative_coordinates_with_equals_sign(capsys, scene, tmp_path):
+    code, _, err = run_cli(capsys, "detect", scene, "--point=-73.985,40.748@EPSG:4326:car", "-o", tmp_path / "out.gpkg")
+    assert_user_error(code, err, "'-73.985,40.748@EPSG:4326:car'", "outside")
+
+
 def test_map_point_on_raster_without_georef(capsys, tmp_path):
     plain = write_geotiff(tmp_path / "plain.tif", rgb_scene(64, 64), crs=None)
     code, _, err = run_cli(capsys, "detect", plain, "--point", "500010,4099990:car", "-o", tmp_path / "out.gpkg")
