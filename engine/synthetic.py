@@ -227,11 +227,13 @@ def _ship(rng: np.random.Generator, length: float | None = None, moving: bool | 
     def wake(u, v):
         behind = np.clip(-half_l - u, 0, None)
         spread = half_b * 0.8 + 0.12 * behind
-        trail = np.exp(-behind / (1.2 * length)) * np.exp(-(v / spread) ** 2) * (u < -half_l + 0.5)
-        bow_wave = np.exp(-np.abs(np.abs(v) - half_width(u) - 0.6) / 0.5) * np.clip((u - bow_start) / bow, 0, 1)
-        return 0.35 * trail + 0.25 * bow_wave * (np.abs(v) > half_width(u))
+        trail = np.exp(-behind / (0.5 * length)) * np.exp(-(v / spread) ** 2) * (u < -half_l + 0.5)
+        # the Kelvin wake: two arms diverging backwards from the bow at about 19 degrees
+        from_bow = np.clip(half_l - u, 0, None)
+        arms = np.exp(-np.abs(np.abs(v) - from_bow * 0.34) / 0.6) * np.exp(-from_bow / (0.8 * length)) * (u < half_l)
+        return 0.35 * trail + 0.22 * arms * (np.abs(v) > half_width(u))
 
-    radius = half_l + (2.5 * length if moving else 1.0)
+    radius = half_l + (1.5 * length if moving else 1.0)
     return _Shape("ship", radius, sdf, paint, shadow_m=rng.uniform(0.8, 2.0), shadow_strength=0.45, margin_m=1.0,
                   wake=wake if moving else None)
 
@@ -311,6 +313,7 @@ class _Rect:
     height_m: float = 0.0                              # buildings cast shadows
     marking: str | None = None                         # "stalls", "apron"
     lines: list[tuple[float, float, float, float]] = field(default_factory=list)  # yellow (a0, b0, a1, b1), px
+    gable: bool = False                                # pitched roof with a ridge along the long axis
 
     def bbox(self) -> tuple[float, float, float, float]:
         c, s = abs(math.cos(self.angle)), abs(math.sin(self.angle))
@@ -443,8 +446,15 @@ class _District:
                     self.slot(px + side * (pw / 2 + (beam / 2 + 1.5) * m), y - length * m / 2, -math.pi / 2,
                               "ship", rng.uniform(0, 0.6), ship_length=length, moving=False)
                     y -= (length + rng.uniform(3, 12)) * m
-        for _ in range(int(cw * water_h / (200 * m) ** 2 * 6) + 3):  # ships under way or at anchor
-            self.slot(rng.uniform(0, cw), rng.uniform(0, water_h - pier_len - 15 * m), rng.uniform(0, 2 * math.pi),
+        x = rng.uniform(0, 20) * m
+        while x < cw:  # moored along the quay, between the piers
+            length = float(rng.uniform(10, 40))
+            self.slot(x + length * m / 2, water_h - (length / 8 + 1.5) * m, rng.choice([0.0, math.pi]), "ship",
+                      rng.uniform(0, 0.9), ship_length=length, moving=False)
+            x += (length + rng.uniform(4, 30)) * m
+        open_h = water_h - pier_len - 15 * m
+        for _ in range(int(cw * water_h / (100 * m) ** 2 * 3) + 4 if open_h > 0 else 0):  # under way or at anchor
+            self.slot(rng.uniform(0, cw), rng.uniform(0, open_h), rng.uniform(0, 2 * math.pi),
                       "ship", rng.uniform(0.3, 1.0))
         return water_h + quay_h
 
@@ -463,29 +473,35 @@ class _District:
                 t += rng.uniform(7, 30) * m
 
     def _block(self, x0, y0, x1, y1):
-        """A city block between roads: a parking lot or two, buildings, grass and trees."""
+        """A city block between roads: a parking lot, rows of buildings, grass and trees."""
         rng, m = self.rng, self.m
         w, h = x1 - x0, y1 - y0
-        lot_h = min(h, h * rng.uniform(0.45, 0.6))
-        if lot_h > 20 * m and w > 20 * m:
+        lot = (0.0, 0.0, 0.0, 0.0)
+        lot_w, lot_h = w * rng.uniform(0.55, 0.9), h * rng.uniform(0.3, 0.5)
+        if lot_h > 20 * m and lot_w > 20 * m:
             angle = 0.0 if rng.uniform() < 0.6 else float(rng.uniform(-0.7, 0.7))
-            # a rotated lot is shrunk so it stays inside its block
+            # a rotated lot is shrunk so it stays inside its place
             c, s = abs(math.cos(angle)), abs(math.sin(angle))
-            ha, hb = w / 2, lot_h / 2
-            scale = min(1.0, w / 2 / (ha * c + hb * s), lot_h / 2 / (ha * s + hb * c))
-            self._lot(x0 + w / 2, y0 + lot_h / 2, ha * scale, hb * scale, angle)
-        by0 = y0 + lot_h + 6 * m
-        x = x0
-        while by0 < y1 - 12 * m and x < x1 - 12 * m:
-            bw = min(rng.uniform(14, 45) * m, x1 - x)
-            bh = min(rng.uniform(12, 40) * m, y1 - by0)
-            if rng.uniform() < 0.75:
-                roof = [(0.52, 0.52, 0.53), (0.36, 0.36, 0.38), (0.60, 0.36, 0.30), (0.72, 0.72, 0.70),
-                        (0.45, 0.43, 0.40)][rng.integers(5)]
-                self.rect(x + bw / 2, by0 + bh / 2, bw / 2, bh / 2, 0.0, _BUILDING,
-                          colour=roof, height_m=float(rng.uniform(4, 15)))
-            x += bw + rng.uniform(5, 14) * m
-        for _ in range(int(w * h / (30 * m) ** 2)):
+            ha, hb = lot_w / 2, lot_h / 2
+            scale = min(1.0, lot_w / 2 / (ha * c + hb * s), lot_h / 2 / (ha * s + hb * c))
+            lx = x0 + lot_w / 2 if rng.uniform() < 0.5 else x1 - lot_w / 2
+            self._lot(lx, y0 + lot_h / 2, ha * scale, hb * scale, angle)
+            lot = (lx - lot_w / 2 - 6 * m, y0, lx + lot_w / 2 + 6 * m, y0 + lot_h + 6 * m)
+        y = y0
+        while y < y1 - 12 * m:
+            row_h = min(rng.uniform(12, 35) * m, y1 - y)
+            x = x0 + rng.uniform(0, 6) * m
+            while x < x1 - 12 * m:
+                bw = min(rng.uniform(12, 45) * m, x1 - x)
+                clear = x + bw < lot[0] or x > lot[2] or y + row_h < lot[1] or y > lot[3]
+                if clear and rng.uniform() < 0.7:
+                    roof = [(0.52, 0.52, 0.53), (0.36, 0.36, 0.38), (0.60, 0.36, 0.30), (0.72, 0.72, 0.70),
+                            (0.45, 0.43, 0.40), (0.55, 0.30, 0.24)][rng.integers(6)]
+                    self.rect(x + bw / 2, y + row_h / 2, bw / 2, row_h / 2, 0.0, _BUILDING, colour=roof,
+                              height_m=float(rng.uniform(4, 15)), gable=bool(rng.uniform() < 0.4))
+                x += bw + rng.uniform(5, 15) * m
+            y += row_h + rng.uniform(6, 16) * m
+        for _ in range(int(w * h / (35 * m) ** 2)):
             self._tree_cluster(rng.uniform(x0, x1), rng.uniform(y0, y1))
 
     def _tree_cluster(self, x, y):
@@ -544,7 +560,7 @@ class _District:
                           "aircraft", rng.uniform(0.2, 0.9))
                 x += pitch
             remote_y += 80 * m
-        for _ in range(3):
+        for _ in range(3 if x1 - x0 > 70 * m and y1 - row_y > 70 * m else 0):
             self.slot(rng.uniform(x0 + 35 * m, x1 - 35 * m), rng.uniform(row_y + 40 * m, y1 - 30 * m),
                       rng.uniform(0, 2 * math.pi), "aircraft", rng.uniform(0.4, 1.0))
 
@@ -616,7 +632,7 @@ def _texture(surface: int, win: Window, seed: int, m: float) -> np.ndarray:
     return np.broadcast_to(col * bright[..., None], (h, w, 3)).astype(np.float32)
 
 
-def _paint_area(img, labels, win, rect: _Rect, plan: _Plan, textures: dict[int, np.ndarray], m: float):
+def _paint_area(img, labels, win, rect: _Rect, plan: _Plan, textures, sun: np.ndarray, m: float):
     got = _local_grid(win, rect.bbox())
     if got is None:
         return
@@ -629,11 +645,18 @@ def _paint_area(img, labels, win, rect: _Rect, plan: _Plan, textures: dict[int, 
     if rect.surface == _BUILDING:
         grain = _fractal(_sub_window(win, rs, cs), 4 * m, plan.seed + 13, 3)[..., None]
         col = np.array(rect.colour) * (1 + 0.025 * grain)
-        parapet = np.clip(1 + (d + 0.5 * m) / 1.0, 0, 1)[..., None]  # roof edge catches the light
-        col = col * (1 + 0.12 * parapet)
-        if rect.half_a > 8 * m and rect.half_b > 6 * m:  # rooftop plant
+        if rect.gable:
+            across, normal = (b, (-math.sin(rect.angle), math.cos(rect.angle))) if rect.half_a >= rect.half_b \
+                else (a, (math.cos(rect.angle), math.sin(rect.angle)))
+            lit = -(normal[0] * sun[0] + normal[1] * sun[1])  # > 0: the +side faces the sun
+            side = np.where(across > 0, 1.0, -1.0) * np.sign(lit)
+            col = col * (1 + 0.14 * side)[..., None] * (1 - 0.25 * _line(across, 0.6 * m))[..., None]
+        else:
+            parapet = np.clip(1 + (d + 0.5 * m) / 1.0, 0, 1)[..., None]  # roof edge catches the light
+            col = col * (1 + 0.12 * parapet)
+        if not rect.gable and rect.half_a > 8 * m and rect.half_b > 6 * m:  # rooftop plant
             unit = np.clip(0.5 - _sd_box(a - rect.half_a * 0.3, b, 2.5 * m, 1.8 * m), 0, 1)[..., None]
-            col = col * (1 - unit) + np.array([0.78, 0.79, 0.80]) * unit
+            col = col * (1 - 0.7 * unit) + np.array([0.62, 0.63, 0.64]) * 0.7 * unit
     else:
         col = textures(rect.surface, rs, cs)
         if rect.marking == "stalls":
@@ -745,8 +768,12 @@ def _building_shadows(img, labels, win, plan: _Plan, sun: np.ndarray, m: float):
         img[rs, cs] *= (1 - 0.5 * shade * (labels[rs, cs] != _WATER))[..., None]
 
 
-def _stamp(img, labels, occupied, win, shape: _Shape, x, y, heading, sun, m, allowed) -> np.ndarray | None:
-    """Draw one object at scene (x, y) if it fits; returns its box (4,) in scene px or None."""
+def _stamp(img, labels, occupied, win, shape: _Shape, x, y, heading, sun, m, allowed):
+    """Draw one object at scene (x, y) if it fits.
+
+    Returns None, or (box (4,) xyxy, oriented box (4, 2) corners) in scene px: the
+    axis-aligned and the heading-aligned box of the footprint.
+    """
     r = shape.radius_m * m + shape.shadow_m * m + 2
     if not (win.col_off <= x - r and x + r <= win.col_end and win.row_off <= y - r and y + r <= win.row_end):
         return None
@@ -777,7 +804,10 @@ def _stamp(img, labels, occupied, win, shape: _Shape, x, y, heading, sun, m, all
     occupied[rs, cs] |= body
     fu, fv = _footprint_points(shape, min(0.08, 0.25 / m))
     fx, fy = x + (fu * ch - fv * sh) * m, y + (fu * sh + fv * ch) * m
-    return np.array([fx.min(), fy.min(), fx.max(), fy.max()])
+    cu = np.array([fu.max(), fu.max(), fu.min(), fu.min()])  # front-left, front-right, rear-right, rear-left
+    cv = np.array([fv.min(), fv.max(), fv.max(), fv.min()])
+    obb = np.stack([x + (cu * ch - cv * sh) * m, y + (cu * sh + cv * ch) * m], axis=1)
+    return np.array([fx.min(), fy.min(), fx.max(), fy.max()]), obb
 
 
 def _footprint_points(shape: _Shape, step: float, coarse: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
@@ -808,7 +838,7 @@ _ALLOWED = {"vehicle": np.array(_VEHICLE_SURFACES), "ship": np.array([_WATER]), 
 
 
 def _render_window(plan: _Plan, win: Window, counts: dict[str, int] | None):
-    """Render ``win`` of the plan: image uint8 (h, w, 3), boxes (N, 4) scene px, categories (N,)."""
+    """Render ``win`` of the plan: image uint8 (h, w, 3), boxes (N, 4), oriented boxes (N, 4, 2) in scene px, categories (N,)."""
     m = 1.0 / plan.gsd_m
     seed = plan.seed
     sun_angle = np.random.default_rng([seed, 5]).uniform(0.15, 1.4)  # shadows fall down-right, as in most imagery
@@ -819,15 +849,15 @@ def _render_window(plan: _Plan, win: Window, counts: dict[str, int] | None):
     img = _texture(_GRASS, win, seed * 7 + _GRASS, m)
     labels = np.full((win.height, win.width), _GRASS, np.uint8)
     for rect in plan.water:
-        _paint_area(img, labels, win, rect, plan, textures, m)
+        _paint_area(img, labels, win, rect, plan, textures, sun, m)
     _paint_roads(img, labels, win, plan, textures, m)
     _building_shadows(img, labels, win, plan, sun, m)
     for rect in plan.areas:
-        _paint_area(img, labels, win, rect, plan, textures, m)
+        _paint_area(img, labels, win, rect, plan, textures, sun, m)
     _paint_trees(img, labels, win, plan, sun, m, seed)
 
     occupied = np.zeros(labels.shape, bool)
-    boxes, cats = [], []
+    boxes, obbs, cats = [], [], []
     slots = sorted((s for s in plan.slots
                     if win.col_off <= s.x < win.col_end and win.row_off <= s.y < win.row_end),
                    key=lambda s: (CATEGORIES.index(s.category), s.priority))
@@ -839,9 +869,10 @@ def _render_window(plan: _Plan, win: Window, counts: dict[str, int] | None):
         elif s.priority > plan.occupancy[s.category]:
             continue
         shape = _MAKERS[s.category](np.random.default_rng(s.seed), s)
-        box = _stamp(img, labels, occupied, win, shape, s.x, s.y, s.heading, sun, m, _ALLOWED[s.category])
-        if box is not None:
-            boxes.append(box)
+        drawn = _stamp(img, labels, occupied, win, shape, s.x, s.y, s.heading, sun, m, _ALLOWED[s.category])
+        if drawn is not None:
+            boxes.append(drawn[0])
+            obbs.append(drawn[1])
             cats.append(s.category)
             placed[s.category] += 1
 
@@ -850,7 +881,7 @@ def _render_window(plan: _Plan, win: Window, counts: dict[str, int] | None):
     boxes_px = np.array(boxes, np.float64).reshape(-1, 4)
     boxes_px[:, [0, 2]] = np.clip(boxes_px[:, [0, 2]], win.col_off, win.col_end)
     boxes_px[:, [1, 3]] = np.clip(boxes_px[:, [1, 3]], win.row_off, win.row_end)
-    return img, boxes_px, np.array(cats, dtype=str)
+    return img, boxes_px, np.array(obbs, np.float64).reshape(-1, 4, 2), np.array(cats, dtype=str)
 
 
 def _sensor(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -883,12 +914,15 @@ class SyntheticScene:
         boxes_px: float64 ``(N, 4)`` xyxy in scene pixels: the axis-aligned box of each object's
             rotated footprint (not its shadow), clipped to the image.
         categories: ``(N,)`` str, one of :data:`CATEGORIES`.
+        obb_px: float64 ``(N, 4, 2)`` oriented boxes (corners in scene px, front-left first):
+            the footprint's extent along and across the object's heading.
         gsd_m: ground sample distance the scene was drawn at (metres per pixel).
     """
 
     image: np.ndarray
     boxes_px: np.ndarray
     categories: np.ndarray
+    obb_px: np.ndarray
     gsd_m: float = 0.3
 
 
@@ -898,6 +932,7 @@ class SyntheticTruth:
 
     boxes_px: np.ndarray
     categories: np.ndarray
+    obb_px: np.ndarray
     gsd_m: float = 0.3
 
 
@@ -921,8 +956,8 @@ def render_scene(width: int, height: int, seed: int, gsd_m: float = 0.3,
         if unknown:
             raise ValueError(f"Unknown categories {sorted(unknown)}; use {list(CATEGORIES)}.")
     plan = _plan_scene(width, height, seed, gsd_m)
-    image, boxes, cats = _render_window(plan, Window(0, 0, width, height), counts)
-    return SyntheticScene(image, boxes, cats, gsd_m)
+    image, boxes, obbs, cats = _render_window(plan, Window(0, 0, width, height), counts)
+    return SyntheticScene(image, boxes, cats, obbs, gsd_m)
 
 
 def scene_georef(origin_xy: tuple[float, float], gsd_m: float, crs_wkt: str | None = None) -> GeoReference:
@@ -1062,15 +1097,16 @@ def write_large_scene(path: str | os.PathLike, width: int, height: int, seed: in
     from .io.atomic import atomic_path
 
     plan = _plan_scene(width, height, seed, gsd_m)
-    boxes, cats = [], []
+    boxes, obbs, cats = [], [], []
     with atomic_path(path) as tmp:
         with rasterio.open(tmp, "w", **_profile(width, height, crs, origin_xy, gsd_m, True)) as dst:
             for row in range(0, height, block):
                 for col in range(0, width, block):
                     win = Window(col, row, min(block, width - col), min(block, height - row))
-                    image, b, c = _render_window(plan, win, None)
+                    image, b, o, c = _render_window(plan, win, None)
                     dst.write(image.transpose(2, 0, 1),
                               window=rasterio.windows.Window(col, row, win.width, win.height))
                     boxes.append(b)
+                    obbs.append(o)
                     cats.append(c)
-    return SyntheticTruth(np.concatenate(boxes), np.concatenate(cats), gsd_m)
+    return SyntheticTruth(np.concatenate(boxes), np.concatenate(cats), np.concatenate(obbs), gsd_m)
