@@ -16,9 +16,9 @@ _COUNTER = re.compile(r"\s*\d+\s*/\s*\d+\s*$")
 class FeedbackBridge:
     """Forwards engine progress into ``feedback`` over the percent range [start, end].
 
-    Every message becomes the progress text; the log gets one line per stage ("encoding tile
-    3/12" and "encoding tile 4/12" are one stage), so a scene of hundreds of tiles does not
-    flood the log.
+    The first message of a stage goes to the log, the following ones ("encoding tile 4/12"
+    after "encoding tile 3/12") only to the progress text, so a scene of hundreds of tiles
+    does not flood the log and qgis_process prints each message once.
     """
 
     def __init__(self, feedback: QgsProcessingFeedback | None, start: float = 0.0, end: float = 100.0):
@@ -31,12 +31,14 @@ class FeedbackBridge:
         """Engine progress callback: ``fraction`` of this bridge's range done, in [0, 1]."""
         fraction = min(max(float(fraction), 0.0), 1.0)
         self._feedback.setProgress(self._start + fraction * (self._end - self._start))
-        if message:
+        if not message:
+            return
+        stage = _COUNTER.sub("", message)
+        if stage != self._stage:
+            self._stage = stage
+            self._feedback.pushInfo(message)
+        else:
             self._feedback.setProgressText(message)
-            stage = _COUNTER.sub("", message)
-            if stage != self._stage:
-                self._stage = stage
-                self._feedback.pushInfo(message)
 
     def cancel(self) -> bool:
         """Engine cancel callback: True once the user pressed Cancel."""

@@ -1,0 +1,59 @@
+"""FeedbackBridge: engine progress lands in the Processing feedback's range, one log line per stage."""
+
+from __future__ import annotations
+
+import pytest
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
+
+from deal_qgis.processing.feedback_bridge import FeedbackBridge, processing_errors
+from engine.errors import CancelledError, PromptOutsideRasterError
+
+
+class RecordingFeedback(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.infos: list[str] = []
+        self.texts: list[str] = []
+
+    def pushInfo(self, info: str) -> None:
+        self.infos.append(info)
+
+    def setProgressText(self, text: str) -> None:
+        self.texts.append(text)
+
+
+def test_progress_maps_into_range_and_logs_each_stage_once():
+    feedback = RecordingFeedback()
+    bridge = FeedbackBridge(feedback, 10.0, 90.0)
+    for i in range(3):
+        bridge.progress(i / 4, f"encoding tile {i + 1}/4")
+    bridge.progress(0.75, "detecting tile 1/4")
+    bridge.progress(1.5, "merging")
+    assert feedback.infos == ["encoding tile 1/4", "detecting tile 1/4", "merging"]
+    assert feedback.texts == ["encoding tile 2/4", "encoding tile 3/4"]
+    assert feedback.progress() == pytest.approx(90.0)
+    bridge.progress(0.5, "")
+    assert feedback.progress() == pytest.approx(50.0)
+
+
+def test_cancel_follows_the_feedback():
+    feedback = QgsProcessingFeedback()
+    bridge = FeedbackBridge(feedback)
+    assert not bridge.cancel()
+    feedback.cancel()
+    assert bridge.cancel()
+
+
+@pytest.mark.parametrize("error", [PromptOutsideRasterError("the click at (5, 5) is outside"),
+                                   CancelledError("cancelled by the user; nothing was written")])
+def test_engine_errors_become_processing_errors_with_the_same_message(error):
+    with pytest.raises(QgsProcessingException) as raised:
+        with processing_errors():
+            raise error
+    assert str(raised.value) == str(error)
+
+
+def test_other_errors_pass_through():
+    with pytest.raises(ZeroDivisionError):
+        with processing_errors():
+            1 / 0
