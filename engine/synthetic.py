@@ -195,7 +195,14 @@ def _ship(rng: np.random.Generator, length: float | None = None, moving: bool | 
     deck = np.array([(0.82, 0.80, 0.74), (0.50, 0.52, 0.50), (0.40, 0.36, 0.30), (0.30, 0.38, 0.30)][rng.integers(4)])
     cabin = np.array((0.93, 0.93, 0.92)) * rng.uniform(0.85, 1.0)
     cabin_pos = rng.uniform(-0.35, -0.15)
-    hatches = length > 24 and rng.uniform() < 0.6
+    cargo = rng.uniform()
+    containers = length > 26 and cargo < 0.45
+    hatches = length > 24 and not containers and cargo < 0.8
+    cockpit = length < 16 and rng.uniform() < 0.7
+    # container colours: rust, blue, white, green, grey, orange
+    palette = np.array([(0.55, 0.25, 0.18), (0.20, 0.32, 0.55), (0.85, 0.85, 0.82), (0.22, 0.42, 0.30),
+                        (0.55, 0.56, 0.57), (0.78, 0.45, 0.15)])
+    stacks = palette[rng.integers(len(palette), size=(24, 8))] * rng.uniform(0.85, 1.05, size=(24, 8, 1))
     moving = rng.uniform() < 0.5 if moving is None else moving
     bow_start = half_l - bow
 
@@ -221,6 +228,15 @@ def _ship(rng: np.random.Generator, length: float | None = None, moving: bool | 
             stripes = (np.floor((un + 1) * 7) % 2) * _band(un, cabin_pos + 0.22, 0.55, 0.02)
             holds = stripes * _band(np.abs(v) / half_b, -1, 0.75, 0.08)
             col = col * (1 - 0.25 * holds[:, None])
+        if containers:  # 6 m x 2.45 m boxes in bays, with dark gaps between them
+            du, dv = (u - (cabin_pos + 0.2) * half_l) / 6.1, (v + 0.8 * half_b) / 2.45
+            iu, iv = np.floor(du).astype(int), np.floor(dv).astype(int)
+            on = (du >= 0) & (un < 0.62) & (dv >= 0) & (dv < 1.6 * half_b / 2.45)
+            box = stacks[iu % 24, iv % 8] * (1 - 0.5 * ((du % 1 < 0.06) | (dv % 1 < 0.1)))[:, None]
+            col = np.where(on[:, None], box, col)
+        if cockpit:
+            pit = _band(un, -0.75, 0.1, 0.05) * _band(np.abs(v) / half_b, -1, 0.62, 0.1)
+            col = col * (1 - 0.6 * pit[:, None]) + np.array([0.35, 0.30, 0.24]) * 0.6 * pit[:, None]
         col = col * (1 - cab[:, None]) + (cabin * (1 - 0.1 * (v[:, None] > 0))) * cab[:, None]
         return col * (1 - 0.18 * (np.abs(v) / half_b)[:, None] ** 2)
 
@@ -722,28 +738,31 @@ def _paint_roads(img, labels, win, plan: _Plan, textures, m: float):
         labels[rs, cs] = np.where((alpha > 0.5) & (labels[rs, cs] != _WATER), _ROAD, labels[rs, cs])
 
 
-def _paint_trees(img, labels, win, plan: _Plan, sun: np.ndarray, m: float, rng_seed: int):
-    for k, (tx, ty, r) in enumerate(plan.trees):
+def _paint_trees(img, labels, win, plan: _Plan, sun: np.ndarray, m: float, seed: int):
+    trees = np.asarray(plan.trees, np.float64).reshape(-1, 3)
+    reach = trees[:, 2] * 2.2 + 2
+    near = ((trees[:, 0] + reach > win.col_off) & (trees[:, 0] - reach < win.col_end)
+            & (trees[:, 1] + reach > win.row_off) & (trees[:, 1] - reach < win.row_end))
+    if not near.any():
+        return
+    lumps = _noise(win, 1.2 * m, seed + 21)  # ragged crown outlines
+    leaves = 1 + 0.25 * _noise(win, 0.6 * m, seed + 3)
+    for tx, ty, r in trees[near]:
         shadow_len = 1.2 * r
         reach = r + shadow_len + 2
-        got = _local_grid(win, (tx - reach, ty - reach, tx + reach, ty + reach))
-        if got is None:
-            continue
-        (rs, cs), xs, ys = got
-        lab = labels[rs, cs]
         centre = (int(ty) - win.row_off, int(tx) - win.col_off)
         if not (0 <= centre[0] < win.height and 0 <= centre[1] < win.width) or labels[centre] != _GRASS:
             continue
-        sub = _sub_window(win, rs, cs)
-        lumpy = 0.18 * r * _noise(sub, max(r / 2, 1), rng_seed + k % 7)
+        (rs, cs), xs, ys = _local_grid(win, (tx - reach, ty - reach, tx + reach, ty + reach))
+        lab = labels[rs, cs]
+        lumpy = 0.18 * r * lumps[rs, cs]
         d_sh = np.hypot(xs - tx - sun[0] * shadow_len, ys - ty - sun[1] * shadow_len) - r + lumpy
         sh = np.clip(0.5 - d_sh / 2.0, 0, 1) * (lab != _WATER) * (lab != _BUILDING)
         img[rs, cs] *= (1 - 0.5 * sh)[..., None]
         d = np.hypot(xs - tx, ys - ty) - r + lumpy
         alpha = np.clip(0.5 - d, 0, 1) * (lab == _GRASS)
         lit = np.clip(1 - 0.45 * ((xs - tx) * sun[0] + (ys - ty) * sun[1]) / r, 0.45, 1.3)
-        leaves = 1 + 0.25 * _noise(sub, 0.6 * m, rng_seed + 3)
-        col = np.array([0.14, 0.22, 0.12]) * (lit * leaves)[..., None]
+        col = _rgb(0.14, 0.22, 0.12) * (lit * leaves[rs, cs])[..., None]
         img[rs, cs] = img[rs, cs] * (1 - alpha[..., None]) + col * alpha[..., None]
         labels[rs, cs] = np.where(alpha > 0.5, _TREE, lab)
 
