@@ -192,7 +192,17 @@ class Session:
     def detect(self, prompts: list[PointPrompt], score_threshold: float | None = None,
                progress: Progress | None = None, cancel: Cancel | None = None) -> DetectionResult:
         """Find every object like the clicked ones, scene-wide (see module docstring)."""
-        return self.detect_with_exemplars(self.exemplars(prompts, progress, cancel), score_threshold, progress, cancel)
+        t0, calls0, hits0, enc0 = time.perf_counter(), self.encoder_calls, self.cache_hits, self.seconds_encode
+        result = self.detect_with_exemplars(self.exemplars(prompts, progress, cancel), score_threshold, progress, cancel)
+        result.stats.update(self._stats_since(t0, calls0, hits0, enc0, result.stats["tiles"]))  # clicked tiles included
+        return result
+
+    def _stats_since(self, t0: float, calls0: int, hits0: int, enc0: float, tiles: int) -> dict:
+        stats = {"encoder_calls": self.encoder_calls - calls0, "encoder_calls_total": self.encoder_calls,
+                 "cache_hits": self.cache_hits - hits0, "tiles": tiles,
+                 "seconds_encode": self.seconds_encode - enc0, "seconds_total": time.perf_counter() - t0}
+        stats["seconds_detect"] = stats["seconds_total"] - stats["seconds_encode"]
+        return stats
 
     def detect_with_exemplars(self, exemplars: ExemplarSet, score_threshold: float | None = None,
                               progress: Progress | None = None, cancel: Cancel | None = None) -> DetectionResult:
@@ -251,10 +261,7 @@ class Session:
         order = np.argsort(-scores, kind="stable")
         dmap = density.result()
         dmap.values *= float(cell_px * cell_px)  # objects per density cell: the raster sums to the count
-        stats = {"encoder_calls": self.encoder_calls - calls0, "encoder_calls_total": self.encoder_calls,
-                 "cache_hits": self.cache_hits - hits0, "tiles": total_tiles,
-                 "seconds_encode": self.seconds_encode - enc0, "seconds_total": time.perf_counter() - t0}
-        stats["seconds_detect"] = stats["seconds_total"] - stats["seconds_encode"]
+        stats = self._stats_since(t0, calls0, hits0, enc0, total_tiles)
         if progress:
             progress(1.0, "done")
         return DetectionResult(boxes_px=boxes[order], scores=scores[order].astype(np.float32),

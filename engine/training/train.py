@@ -41,7 +41,7 @@ class TrainConfig:
     threads: int = 2
     train_queries: int = 120
     cycles: int = 1  # PG-CPP re-prompting rounds per step
-    freeze_blocks: int = 4  # backbone features[0:n] frozen (generic low-level filters)
+    freeze_blocks: int = 7  # backbone features[0:n] (stem to stride 8) frozen: generic filters, and their backward pass dominates CPU time
     pretrained: bool = True
     model: dict = field(default_factory=dict)  # ModelConfig overrides
 

@@ -1,0 +1,180 @@
+"""The Session: encode once, detect many times; errors; cancel; the inference path without torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.errors import CancelledError, NoPromptsError, PromptError, PromptOnNodataError, PromptOutsideRasterError
+from engine.feature_cache import FeatureCache
+from engine.georef import GeoReference
+from engine.prompts import PointPrompt
+from engine.raster_source import ArraySource
+from engine.runtime import load_model
+from engine.session import Session, snap_scale
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _scene(seed: int = 0, size: int = 600) -> ArraySource:
+    rng = np.random.default_rng(seed)
+    img = rng.random((3, size, size), dtype=np.float32) * 0.3 + 0.3
+    for k in range(40):
+        x, y = rng.integers(10, size - 40, 2)
+        img[:, y:y + 12, x:x + 26] = 0.9
+    georef = GeoReference((500000.0, 0.5, 0.0, 5400000.0, 0.0, -0.5), 'PROJCS["WGS 84 / UTM zone 33N"]')
+    return ArraySource(img, georef)
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model_dir):
+    return load_model(tiny_model_dir, device="cpu")
+
+
+def test_second_detect_with_new_clicks_never_reruns_the_encoder(model):
+    session = Session(_scene(), model, scale=1.0)
+    first = session.detect([PointPrompt(100.5, 100.5, "vehicle")], score_threshold=0.0)
+    n_tiles = len(session.grid(1.0))
+    assert n_tiles > 1
+    assert first.stats["encoder_calls"] == n_tiles == session.encoder_calls
+    second = session.detect([PointPrompt(300.5, 420.5, "vehicle"), PointPrompt(50.5, 500.5, "wind turbine")], score_threshold=0.0)
+    assert second.stats["encoder_calls"] == 0
+    assert session.encoder_calls == n_tiles
+    assert second.stats["cache_hits"] >= n_tiles
+    assert second.category_names == ["vehicle", "wind turbine"]  # a category never seen in training
+    assert set(second.counts) == {"vehicle", "wind turbine"}
+
+
+def test_encode_then_detect_reuses_tiles(model):
+    session = Session(_scene(), model, scale=1.0)
+    n = session.encode()
+    assert session.encoder_calls == n
+    result = session.detect([PointPrompt(10.5, 10.5, "ship")])
+    assert result.stats["encoder_calls"] == 0
+
+
+def test_exemplars_from_one_tile_apply_to_every_tile_and_to_other_scenes(model):
+    a = Session(_scene(1), model, scale=1.0)
+    ex = a.exemplars([PointPrompt(20.5, 20.5, "vehicle")])
+    assert a.grid(1.0).tile_for_point(20.5, 20.5).index == 0
+    b = Session(_scene(2, size=500), model, scale=1.0)
+    calls = []
+    original = model.predict
+
+    def spy(feats, exemplars, mask):
+        calls.append(exemplars.copy())
+        return original(feats, exemplars, mask)
+
+    model.predict = spy
+    try:
+        result = b.detect_with_exemplars(ex, score_threshold=0.0)
+    finally:
+        model.predict = original
+    assert len(calls) == len(b.grid(1.0)) > 1
+    for used in calls:  # the very same embedding drives every tile of the other scene
+        np.testing.assert_array_equal(used[0, 0], ex.embeddings["vehicle"][0])
+    assert result.georef == b.georef
+
+
+def test_exemplar_set_round_trips_through_a_file(model, tmp_path):
+    session = Session(_scene(), model, scale=1.0)
+    ex = session.exemplars([PointPrompt(20.5, 20.5, "vehicle"), PointPrompt(200.5, 20.5, "ship")])
+    path = tmp_path / "ex.npz"
+    ex.save(path)
+    from engine.exemplars import ExemplarSet
+
+    back = ExemplarSet.load(path)
+    assert back.categories == ["vehicle", "ship"] and back.model_id == model.model_id
+    np.testing.assert_array_equal(back.embeddings["ship"], ex.embeddings["ship"])
+    with pytest.raises(PromptError):
+        ExemplarSet.load(tmp_path)  # a folder is not an exemplar file
+
+
+def test_bad_prompts_raise_clear_errors(model):
+    valid = np.ones((600, 600), bool)
+    valid[:, :50] = False
+    src = ArraySource(np.random.default_rng(0).random((3, 600, 600), dtype=np.float32), None, valid)
+    session = Session(src, model, scale=1.0)
+    with pytest.raises(NoPromptsError):
+        session.detect([])
+    with pytest.raises(PromptOutsideRasterError, match="outside the raster"):
+        session.detect([PointPrompt(700, 10, "vehicle")])
+    with pytest.raises(PromptOnNodataError, match="nodata"):
+        session.detect([PointPrompt(10.5, 10.5, "vehicle")])
+    with pytest.raises(PromptError, match="no category"):
+        session.detect([PointPrompt(100.5, 10.5, " ")])
+
+
+def test_exemplars_of_another_model_are_refused(model):
+    session = Session(_scene(), model, scale=1.0)
+    ex = session.exemplars([PointPrompt(20.5, 20.5, "vehicle")])
+    ex.model_id = "someone-else"
+    with pytest.raises(PromptError, match="model"):
+        session.detect_with_exemplars(ex)
+
+
+def test_cancel_stops_within_one_tile_and_progress_is_monotonic(model):
+    session = Session(_scene(), model, scale=1.0)
+    seen = []
+    with pytest.raises(CancelledError):
+        session.detect([PointPrompt(20.5, 20.5, "vehicle")], progress=lambda f, m: seen.append(f),
+                       cancel=lambda: session.encoder_calls >= 2)
+    assert session.encoder_calls == 2
+    fractions = []
+    session.detect([PointPrompt(20.5, 20.5, "vehicle")], progress=lambda f, m: fractions.append(f))
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_density_map_is_aligned_to_the_scene_grid(model):
+    session = Session(_scene(), model, scale=1.0)
+    result = session.detect([PointPrompt(20.5, 20.5, "vehicle")])
+    d = result.density
+    assert d.values.shape == (1, int(np.ceil(600 / d.cell_px)), int(np.ceil(600 / d.cell_px)))
+    x0, y0 = d.georef.to_map(0, 0)
+    assert (x0, y0) == session.georef.to_map(0, 0)
+    assert d.georef.geotransform[1] == pytest.approx(0.5 * d.cell_px)
+    assert np.all(np.isfinite(d.values)) and np.all(d.values >= 0)
+    # the density raster sums to the model's estimated count
+    assert d.values.sum() == pytest.approx(result.estimated_counts["vehicle"], rel=0.05)
+
+
+def test_feature_cache_bound_spills_without_changing_results(model):
+    small = FeatureCache(max_memory_bytes=2 * 2**20)
+    a = Session(_scene(), model, scale=1.0, cache=small)
+    r1 = a.detect([PointPrompt(20.5, 20.5, "vehicle")], score_threshold=0.0)
+    assert small.stats()["spills"] > 0
+    r2 = a.detect([PointPrompt(20.5, 20.5, "vehicle")], score_threshold=0.0)
+    assert r2.stats["encoder_calls"] == 0
+    np.testing.assert_allclose(r1.scores, r2.scores)
+    small.close()
+
+
+@pytest.mark.parametrize("raw, snapped", [(1.0, 1.0), (1.3, 2 ** 0.5), (0.3, 2 ** -1.5), (100.0, 4.0), (0.01, 0.125)])
+def test_scale_snapping(raw, snapped):
+    assert snap_scale(raw) == pytest.approx(snapped)
+
+
+def test_inference_path_never_imports_torch(tiny_model_dir):
+    code = textwrap.dedent(f"""
+        import sys
+        import numpy as np
+        from engine.session import Session
+        from engine.runtime import load_model
+        from engine.raster_source import ArraySource
+        from engine.prompts import PointPrompt
+        from engine.io import vector_io, geotiff, counts, rasterio_source
+        from engine import feature_table, crs, cli
+        s = Session(ArraySource(np.random.default_rng(0).random((3, 300, 300), dtype=np.float32)), load_model({str(tiny_model_dir)!r}), scale=1.0)
+        s.detect([PointPrompt(10.5, 10.5, "vehicle")])
+        bad = [m for m in sys.modules if m == "torch" or m.startswith("torch.")]
+        assert not bad, bad
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
