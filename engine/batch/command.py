@@ -16,6 +16,7 @@ from ..commands.detect import _bands, _overlap, _positive_int, _score
 from ..errors import NoPromptsError, OutputError, PromptError
 
 EXIT_SOME_FAILED = 3
+EXIT_INTERRUPTED = 130
 
 EXEMPLARS_EPILOG = textwrap.dedent("""\
     examples:
@@ -88,6 +89,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                               epilog=EXEMPLARS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_click_options(save, "clicks (at least one point)")
     save.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.npz", help="exemplar file to write")
+    save.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="show informational messages")
     _add_model_options(save)
     save.set_defaults(parser=save)
 
@@ -203,6 +205,7 @@ def _progress(quiet: bool):
 
 def _batch(args: argparse.Namespace) -> int:
     from ..exemplars import ExemplarSet
+    from .parts import parts_folder
     from .runner import check_outputs, expand_inputs, run_batch
     from .worker import DetectSettings
 
@@ -225,9 +228,14 @@ def _batch(args: argparse.Namespace) -> int:
                               model_threads=args.model_threads, tile_size=args.tile, overlap=args.overlap,
                               score_threshold=args.score, bands=args.bands)
     bar, on_scene_done = _progress(args.quiet)
-    with bar:
-        report = run_batch(scenes, exemplars, args.output, settings, scheduler=args.scheduler, n_workers=args.workers,
-                           threads_per_worker=args.threads_per_worker, crs=args.crs, on_scene_done=on_scene_done)
+    try:
+        with bar:
+            report = run_batch(scenes, exemplars, args.output, settings, scheduler=args.scheduler, n_workers=args.workers,
+                               threads_per_worker=args.threads_per_worker, crs=args.crs, on_scene_done=on_scene_done)
+    except KeyboardInterrupt:
+        print(f"deal: interrupted; the scenes finished so far are kept in {parts_folder(args.output)} "
+              "and the same command resumes from there.", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
     print(f"{len(scenes)} scene(s): {len(report.computed)} computed, {len(report.skipped)} finished earlier, "
           f"{len(report.failed)} failed.")

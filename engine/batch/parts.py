@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,7 @@ def read_part(path: Path) -> SceneResult | None:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             table = {name: data[name] for name in TABLE_ARRAYS}
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
     return SceneResult(scene=meta["scene"], table=table, crs_wkt=meta["crs_wkt"], counts=meta["counts"],
                        estimated_counts=meta["estimated_counts"], seconds=meta["seconds"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,10 +23,11 @@ from ..runtime import DealModel, load_model
 FEATURE_MEMORY_BYTES = 256 * 2**20
 """Encoded-tile memory per task: each tile is used once per scale, so nothing needs to spill."""
 
-_models: dict[tuple[str, str, int | None], DealModel] = {}
+ModelKey = tuple[str, str, "int | None"]
+_models: dict[ModelKey, DealModel] = {}
+_loads: Counter[ModelKey] = Counter()
+"""Times each model was loaded in this process: 1 however many scenes it ran (reported per scene)."""
 _models_lock = threading.Lock()  # a worker with several threads runs several tasks at once
-model_loads = 0
-"""How many models this process has loaded (tests and reports check it stays at 1)."""
 
 
 @dataclass(frozen=True)
@@ -65,14 +67,17 @@ class SceneResult:
     error: str | None = None
 
 
+def _model_key(settings: DetectSettings) -> ModelKey:
+    return (str(settings.model_path), settings.device, settings.model_threads)
+
+
 def cached_model(settings: DetectSettings) -> DealModel:
     """The model of ``settings``, loaded on the first call in this process and kept."""
-    global model_loads
-    key = (str(settings.model_path), settings.device, settings.model_threads)
+    key = _model_key(settings)
     with _models_lock:
         if key not in _models:
             _models[key] = load_model(settings.model_path, device=settings.device, threads=settings.model_threads)
-            model_loads += 1
+            _loads[key] += 1
         return _models[key]
 
 
@@ -111,5 +116,5 @@ def detect_scene(scene: str, exemplars: ExemplarSet, settings: DetectSettings) -
     except Exception as exc:  # any other failure of one scene must not stop the batch
         outcome.error = f"{type(exc).__name__}: {exc}"
     outcome.seconds = time.perf_counter() - t0
-    outcome.model_loads = model_loads
+    outcome.model_loads = _loads[_model_key(settings)]
     return outcome
