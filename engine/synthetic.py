@@ -918,7 +918,8 @@ def _sensor(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     img[:, 0] += side * blurred[:, 0]
     img[:, -1] += side * blurred[:, -1]
     img = img * np.float32(0.9) + _rgb(0.06, 0.075, 0.09)  # blue-grey haze lifts the shadows
-    img += rng.standard_normal(img.shape, dtype=np.float32) * np.float32(0.008)
+    # mostly luminance noise, as after a camera's demosaicing
+    img += rng.standard_normal(img.shape[:2] + (1,), dtype=np.float32) * np.float32(0.008)
     return np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
