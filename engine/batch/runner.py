@@ -111,7 +111,7 @@ def dask_client(scheduler: str | None, n_workers: int, threads_per_worker: int) 
     if scheduler:
         try:
             client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise DealError(f"Cannot reach the Dask scheduler at {scheduler} ({exc}). Check the address and that "
                             "`dask scheduler` runs there, or leave out --scheduler to use this machine only.") from None
         with client:

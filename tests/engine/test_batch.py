@@ -9,6 +9,8 @@ import csv
 import json
 import logging
 import os
+import shutil
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -19,7 +21,7 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from engine.batch.parts import exemplars_digest, part_name, read_part, write_part
+from engine.batch.parts import exemplars_digest, part_name, parts_folder, read_part, write_part
 from engine.batch.runner import run_batch
 from engine.batch.worker import DetectSettings, SceneResult
 from engine.cli import main
@@ -45,8 +47,10 @@ def write_scene(path, seed, crs, origin):
     kwargs = dict(driver="GTiff", width=SIZE, height=SIZE, count=3, dtype="uint8")
     if crs is not None:
         kwargs.update(crs=crs, transform=from_origin(*origin, 0.3, 0.3))
-    with rasterio.open(path, "w", **kwargs) as dst:
-        dst.write(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(path, "w", **kwargs) as dst:
+            dst.write(data)
     return path
 
 
@@ -186,6 +190,24 @@ def test_rerun_skips_finished_scenes_and_recomputes_changed_ones(first_run, exem
     third = run_batch(inputs, exemplars, out, settings, scheduler=cluster)
     assert [c["scene"] for c in third.computed] == [str(changed)]
     assert len(third.skipped) == 2
+
+
+def test_finished_parts_merge_into_geojson_and_a_chosen_crs_without_computing(first_run, scenes, exemplars, settings, tmp_path):
+    _, _, first_out = first_run
+    _, first_geoms, first_columns = read_layer(first_out)
+    for name, crs, expected in [("all.geojson", None, 4326), ("mercator.gpkg", "EPSG:3857", 3857)]:
+        out = tmp_path / name
+        shutil.copytree(parts_folder(first_out), parts_folder(out))
+        report = run_batch(scenes["good"], exemplars, out, settings, crs=crs)  # no scheduler: none is started
+        assert report.computed == [] and len(report.skipped) == 3
+        meta, geoms, columns = read_layer(out)
+        assert pyproj.CRS.from_user_input(meta["crs"]).equals(pyproj.CRS.from_epsg(expected))
+        assert len(geoms) == len(first_geoms)
+        np.testing.assert_allclose(np.sort(columns["score"]), np.sort(first_columns["score"]), rtol=1e-6)
+        centre = shapely.get_coordinates(shapely.centroid(geoms[:1]))[0]
+        back = pyproj.Transformer.from_crs(expected, 32633, always_xy=True).transform(*centre)
+        first_centre = shapely.get_coordinates(shapely.centroid(first_geoms[first_columns["scene"] == columns["scene"][0]]))
+        assert np.min(np.hypot(*(first_centre - np.array(back)).T)) < 0.05  # metres (GeoJSON keeps 7 decimals of degrees)
 
 
 def test_parts_are_keyed_by_scene_exemplars_and_settings(scenes, exemplars, settings, tmp_path):
