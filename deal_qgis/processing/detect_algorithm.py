@@ -98,7 +98,8 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(threshold)
         add_engine_parameters(self)
 
-        output = QgsProcessingParameterFeatureSink(OUTPUT, tr("Detected objects"), Qgis.ProcessingSourceType.VectorPolygon)
+        output = QgsProcessingParameterFeatureSink(OUTPUT, tr("Detected objects"),
+                                                   Qgis.ProcessingSourceType.VectorPolygon)
         output.setHelp(tr("One rectangle per object in the raster's CRS, with category, score (0 to 1), "
                           "length_m, width_m and area_m2."))
         self.addParameter(output)

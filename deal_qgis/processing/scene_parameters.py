@@ -4,6 +4,7 @@ and the settings read from them."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from qgis.core import (
@@ -12,12 +13,12 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
-    QgsProcessingParameterBand,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
 )
 
 from engine.feature_cache import FeatureCache
@@ -83,11 +84,11 @@ def add_raster_parameters(algorithm: QgsProcessingAlgorithm) -> None:
         QgsProcessingParameterRasterLayer(INPUT, tr("Raster (georeferenced image)")),
         tr("The image to search: a raster file with a CRS (GeoTIFF, JPEG2000, VRT...). Any size: it is read "
            "tile by tile.")))
+    # A string, not a band chooser: the order matters (3,2,1 for a BGR image) and a chooser has none.
     algorithm.addParameter(_with_help(
-        QgsProcessingParameterBand(BANDS, tr("Bands read as red, green, blue"), None, INPUT,
-                                   optional=True, allowMultiple=True),
-        tr("Three band numbers, e.g. 1,2,3 (one band is repeated as grey). Not set: the bands marked red, "
-           "green and blue, else the first three."), advanced=True))
+        QgsProcessingParameterString(BANDS, tr("Bands read as red, green, blue"), optional=True),
+        tr("Three band numbers in red, green, blue order, e.g. 1,2,3 or 3,2,1; or one band number for a grey "
+           "image. Not set: the bands marked red, green and blue, else the first three."), advanced=True))
 
 
 def add_engine_parameters(algorithm: QgsProcessingAlgorithm) -> None:
@@ -114,9 +115,9 @@ def add_engine_parameters(algorithm: QgsProcessingAlgorithm) -> None:
     algorithm.addParameter(_with_help(
         QgsProcessingParameterFile(CACHE_DIR, tr("Feature cache folder"), Qgis.ProcessingFileParameterBehavior.Folder,
                                    optional=True),
-        tr("Folder where the encoded scene is kept. Later runs on the same raster with the same model and "
-           "tiling reuse it instead of encoding again (see 'Encode scene'). Not set: encodings are kept "
-           "in memory for this QGIS session only.")))
+        tr("Folder where the encoded raster is kept. Later runs on the same raster with the same model and "
+           "tiling reuse it instead of encoding again (see 'Encode raster for fast detection'). Not set: "
+           "encodings are kept in memory for this QGIS session only.")))
 
 
 def scene_settings(algorithm: QgsProcessingAlgorithm, parameters: dict,
@@ -139,11 +140,24 @@ def scene_settings(algorithm: QgsProcessingAlgorithm, parameters: dict,
         except OSError as error:
             raise QgsProcessingException(tr("The feature cache folder {} cannot be created ({}). Choose a folder "
                                             "you can write to.").format(cache_dir, error.strerror)) from None
+    bands = _bands(algorithm.parameterAsString(parameters, BANDS, context))
     with processing_errors():
-        source = QgsLayerSource(layer, algorithm.parameterAsInts(parameters, BANDS, context) or None)
+        source = QgsLayerSource(layer, bands)
     return SceneSettings(source, layer.crs(), model_dir,
                          DEVICES[algorithm.parameterAsEnum(parameters, DEVICE, context)],
                          tile_size, overlap, cache_dir)
+
+
+def _bands(text: str) -> list[int] | None:
+    """Band numbers from '1,2,3' (also '1 2 3' or '1;2;3'); one band is read as grey. None when empty."""
+    parts = re.split(r"[\s,;]+", (text or "").strip())
+    if parts == [""]:
+        return None
+    if not all(part.isdigit() and int(part) >= 1 for part in parts) or len(parts) not in (1, 3):
+        raise QgsProcessingException(tr("Bands '{}' cannot be used: give three band numbers for red, green and "
+                                        "blue (e.g. 1,2,3 or 3,2,1) or one band number for a grey image.").format(text))
+    bands = [int(part) for part in parts]
+    return bands * 3 if len(bands) == 1 else bands
 
 
 def _optional_int(algorithm: QgsProcessingAlgorithm, parameters: dict, name: str,

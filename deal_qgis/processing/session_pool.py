@@ -34,7 +34,8 @@ def pooled_session(settings: SceneSettings) -> Iterator[tuple[SessionEntry, bool
         entry = _SESSIONS.get(key)
         reused = entry is not None
         if entry is None:
-            model = _SESSIONS.model(settings.model_dir, settings.device, lambda path, device: load_model(path, device=device))
+            model = _SESSIONS.model(settings.model_dir, settings.device,
+                                    lambda path, device: load_model(path, device=device))
             try:
                 session = Session(settings.source, model, tile_size=settings.tile_size, overlap=settings.overlap,
                                   cache=settings.feature_cache())

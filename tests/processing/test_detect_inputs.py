@@ -8,10 +8,18 @@ import shutil
 import processing
 import pytest
 from osgeo import gdal
-from qgis.core import QgsCoordinateTransformContext, QgsProcessingException, QgsRasterLayer, QgsVectorLayer
+from qgis.core import (
+    QgsApplication,
+    QgsCoordinateTransformContext,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsRasterLayer,
+    QgsVectorLayer,
+)
 
 from deal_qgis.layer_source import QgsLayerSource
 from deal_qgis.processing.prompt_points import prompts_from_points
+from deal_qgis.processing.scene_parameters import scene_settings
 from engine.errors import ModelError
 from engine.runtime import load_model
 
@@ -95,3 +103,18 @@ def test_overlap_of_half_a_tile_is_refused(deal_provider, scene_data):
     with pytest.raises(QgsProcessingException, match="The tiling cannot be used: .*half the tile size"):
         _run({"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"], "CATEGORY_FIELD": "cat",
               "TILE_SIZE": 256, "OVERLAP": 128})
+
+
+@pytest.mark.parametrize("text, bands", [("3,2,1", [3, 2, 1]), ("1 2 3", [1, 2, 3]), ("2", [2, 2, 2])])
+def test_bands_in_the_order_given(deal_provider, scene_data, text, bands):
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("deal:detect")
+    settings = scene_settings(algorithm, {"INPUT": scene_data["scene"], "BANDS": text}, QgsProcessingContext())
+    assert settings.source.bands == bands
+
+
+@pytest.mark.parametrize("text, message", [("1,2", r"Bands '1,2' cannot be used"),
+                                           ("red,green,blue", r"Bands 'red,green,blue' cannot be used"),
+                                           ("1,2,9", r"Band 9 does not exist")])
+def test_unusable_bands(deal_provider, scene_data, text, message):
+    with pytest.raises(QgsProcessingException, match=message):
+        _run({"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"], "CATEGORY_FIELD": "cat", "BANDS": text})

@@ -33,8 +33,8 @@ def test_qgis_process_run_detect(scene_data, tmp_path):
                QGIS_PLUGINPATH=str(tmp_path / "plugins"),
                # onnxruntime from this test's environment (users install it through the plugin)
                PYTHONPATH=sysconfig.get_paths()["purelib"])
-    enable = subprocess.run([QGIS_PROCESS, "plugins", "enable", "deal_qgis"], env=env, cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120)
+    enable = subprocess.run([QGIS_PROCESS, "plugins", "enable", "deal_qgis"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
     assert enable.returncode == 0, enable.stdout + enable.stderr
 
     output = tmp_path / "out.gpkg"
