@@ -120,26 +120,60 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
     return order[~suppressed]
 
 
-def _truncated(boxes: np.ndarray, tile: Tile, grid: TileGrid, edge_px: float) -> np.ndarray:
-    """Boxes cut by an internal window edge whose object a neighbouring tile sees whole.
+def _edge_cuts(boxes: np.ndarray, tile: Tile, grid: TileGrid, edge_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Which boxes a tile edge inside the scene cuts, and which of those a neighbour sees whole.
 
-    A box touching the right edge is only dropped when it starts inside the overlap: the
-    right neighbour's window then holds all of it.
+    Returns:
+        ``cut`` bool ``(n, 4)``: the box touches (within ``edge_px``) the window's left, top,
+        right, bottom edge where that edge faces a neighbour; ``redundant`` bool ``(n,)``: a cut
+        box lying within the overlap beside that edge, so the neighbour's window holds all of it.
     """
     w = tile.window
-    left, top, right, bottom = grid.internal_edges(tile)
+    internal = np.array(grid.internal_edges(tile))
     o = grid.overlap_px
     x0, y0, x1, y1 = boxes.T
-    cut = np.zeros(boxes.shape[0], bool)
-    if left:
-        cut |= (x0 <= w.col_off + edge_px) & (x1 <= w.col_off + o)
-    if right:
-        cut |= (x1 >= w.col_end - edge_px) & (x0 >= w.col_end - o)
-    if top:
-        cut |= (y0 <= w.row_off + edge_px) & (y1 <= w.row_off + o)
-    if bottom:
-        cut |= (y1 >= w.row_end - edge_px) & (y0 >= w.row_end - o)
-    return cut
+    cut = np.stack([x0 <= w.col_off + edge_px, y0 <= w.row_off + edge_px,
+                    x1 >= w.col_end - edge_px, y1 >= w.row_end - edge_px], axis=1) & internal[None, :]
+    inside_overlap = np.stack([x1 <= w.col_off + o, y1 <= w.row_off + o,
+                               x0 >= w.col_end - o, y0 >= w.row_end - o], axis=1)
+    return cut, np.any(cut & inside_overlap, axis=1)
+
+
+def _find(parent: np.ndarray, i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = int(parent[i])
+    return i
+
+
+def _fuse_pieces(boxes: np.ndarray, cats: np.ndarray, cut: np.ndarray, tile_rc: np.ndarray) -> np.ndarray:
+    """Group labels joining the pieces of objects larger than the overlap, cut by tile edges.
+
+    Two pieces join when they come from neighbouring tiles, are cut at the edges facing each
+    other, have the same category and overlap along the shared border by half the shorter one.
+    """
+    n = boxes.shape[0]
+    parent = np.arange(n)
+    by_tile: dict[tuple[int, int], np.ndarray] = {}
+    for key in {tuple(rc) for rc in tile_rc.tolist()}:
+        by_tile[key] = np.flatnonzero((tile_rc[:, 0] == key[0]) & (tile_rc[:, 1] == key[1]))
+    # (row step, col step, side cut in the first tile, side cut in the second, interval columns along the border)
+    for d_row, d_col, side_a, side_b, lo, hi in ((0, 1, 2, 0, 1, 3), (1, 0, 3, 1, 0, 2)):
+        for (row, col), first in by_tile.items():
+            second = by_tile.get((row + d_row, col + d_col))
+            if second is None:
+                continue
+            a = first[cut[first, side_a]]
+            b = second[cut[second, side_b]]
+            if a.size == 0 or b.size == 0:
+                continue
+            inter = (np.minimum(boxes[a, hi][:, None], boxes[b, hi][None, :])
+                     - np.maximum(boxes[a, lo][:, None], boxes[b, lo][None, :]))
+            shorter = np.minimum((boxes[a, hi] - boxes[a, lo])[:, None], (boxes[b, hi] - boxes[b, lo])[None, :])
+            match = (inter > 0.5 * shorter) & (cats[a][:, None] == cats[b][None, :])
+            for i, j in zip(*np.nonzero(match)):
+                parent[_find(parent, int(a[i]))] = _find(parent, int(b[j]))
+    return np.array([_find(parent, i) for i in range(n)], np.int64)
 
 
 def merge_tile_detections(parts: list[TileDetections], grid: TileGrid, margin_px: float,
@@ -147,34 +181,59 @@ def merge_tile_detections(parts: list[TileDetections], grid: TileGrid, margin_px
                           edge_px: float = 2.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Combine every tile's detections into one scene-wide set.
 
-    Per tile: boxes cut by an internal tile edge (within ``edge_px``) are dropped when the
-    overlap guarantees a neighbour sees the object whole; a box is kept only if its centre
-    lies in the tile's core grown by ``margin_px``. Then class-aware NMS across tiles
-    removes the duplicates left in the overlaps. Boxes are clipped to the scene.
+    Per tile: a box cut by an internal tile edge (within ``edge_px``) is dropped when it lies
+    within the overlap, so the neighbour sees the object whole. Objects larger than the
+    overlap are cut in every tile: their pieces from neighbouring tiles are joined into one
+    box. Any other box is kept only if its centre lies in the tile's core grown by
+    ``margin_px``. Then class-aware NMS (IoU, and intersection over the smaller box) across
+    tiles removes the duplicates left in the overlaps. Boxes are clipped to the scene.
 
     Returns:
         ``(boxes (M, 4) float64 scene px xyxy, scores (M,) float32, category_idx (M,) int64)``,
         highest score first.
     """
-    kept_boxes, kept_scores, kept_cats = [], [], []
+    whole, pieces = [], []
     for part in parts:
         boxes = np.asarray(part.boxes_px, dtype=np.float64).reshape(-1, 4)
         if boxes.shape[0] == 0:
             continue
+        scores = np.asarray(part.scores, dtype=np.float32).reshape(-1)
+        cats = np.asarray(part.category_idx, dtype=np.int64).reshape(-1)
+        cut, redundant = _edge_cuts(boxes, part.tile, grid, edge_px)
         core = part.tile.core
         cx = (boxes[:, 0] + boxes[:, 2]) / 2
         cy = (boxes[:, 1] + boxes[:, 3]) / 2
         in_core = ((cx >= core.col_off - margin_px) & (cx < core.col_end + margin_px)
                    & (cy >= core.row_off - margin_px) & (cy < core.row_end + margin_px))
-        keep = in_core & ~_truncated(boxes, part.tile, grid, edge_px)
-        kept_boxes.append(boxes[keep])
-        kept_scores.append(np.asarray(part.scores, dtype=np.float32).reshape(-1)[keep])
-        kept_cats.append(np.asarray(part.category_idx, dtype=np.int64).reshape(-1)[keep])
-    if not kept_boxes:
+        uncut = ~cut.any(axis=1)
+        whole.append((boxes[uncut & in_core], scores[uncut & in_core], cats[uncut & in_core]))
+        piece = ~uncut & ~redundant
+        tile_rc = np.tile(divmod(part.tile.index, grid.n_cols), (int(piece.sum()), 1))
+        pieces.append((boxes[piece], scores[piece], cats[piece], cut[piece], tile_rc, in_core[piece]))
+
+    if pieces:
+        p_boxes, p_scores, p_cats, p_cut, p_rc, p_core = (np.concatenate(x) for x in zip(*pieces))
+        group = _fuse_pieces(p_boxes, p_cats, p_cut, p_rc)
+        heads, inverse, sizes = np.unique(group, return_inverse=True, return_counts=True)
+        fused = np.tile([np.inf, np.inf, -np.inf, -np.inf], (heads.size, 1))
+        np.minimum.at(fused[:, 0], inverse, p_boxes[:, 0])
+        np.minimum.at(fused[:, 1], inverse, p_boxes[:, 1])
+        np.maximum.at(fused[:, 2], inverse, p_boxes[:, 2])
+        np.maximum.at(fused[:, 3], inverse, p_boxes[:, 3])
+        f_scores = np.zeros(heads.size, np.float32)
+        np.maximum.at(f_scores, inverse, p_scores)
+        f_cats = np.zeros(heads.size, np.int64)
+        f_cats[inverse] = p_cats
+        # a lone piece (its neighbour missed the rest) obeys the core rule like any box
+        lone_ok = np.zeros(heads.size, bool)
+        lone_ok[inverse] = p_core
+        keep = (sizes > 1) | lone_ok
+        whole.append((fused[keep], f_scores[keep], f_cats[keep]))
+    if not whole:
         return np.zeros((0, 4)), np.zeros(0, np.float32), np.zeros(0, np.int64)
-    boxes = np.concatenate(kept_boxes)
-    scores = np.concatenate(kept_scores)
-    cats = np.concatenate(kept_cats)
+    boxes = np.concatenate([w[0] for w in whole])
+    scores = np.concatenate([w[1] for w in whole])
+    cats = np.concatenate([w[2] for w in whole])
     boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, grid.width)
     boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, grid.height)
     valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])

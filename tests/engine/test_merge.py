@@ -178,6 +178,30 @@ def test_many_random_objects_each_found_once():
     assert len(boxes) == len(truth)
 
 
+def test_objects_larger_than_the_overlap_are_joined_from_their_pieces():
+    truth = np.array([
+        [150, 40, 300, 80],      # 150 px wide across the vertical border of tiles 0 and 1 (overlap 64)
+        [30, 150, 70, 300],      # 150 px tall across the horizontal border of tiles 0 and 3
+        [150, 150, 300, 300],    # cut into four by the corner
+        [100, 400, 500, 440],    # wider than a tile: three pieces in a row
+        [200, 330, 350, 360],    # inside tile 1's window, crossing only tile 0's right edge
+    ], float)
+    rng = np.random.default_rng(9)
+    parts = _simulate(GRID, truth, np.zeros(len(truth), np.int64), rng)
+    boxes, _, _ = merge_tile_detections(parts, GRID, margin_px=8)
+    assert [len(m) for m in _match(truth, boxes)] == [1] * len(truth)
+    assert len(boxes) == len(truth)
+
+
+def test_pieces_of_different_categories_are_not_joined():
+    truth = np.array([[150, 40, 300, 80], [150, 40, 300, 80]], float)
+    rng = np.random.default_rng(10)
+    parts = _simulate(GRID, truth, np.array([0, 1]), rng)
+    boxes, _, cats = merge_tile_detections(parts, GRID, margin_px=8)
+    assert sorted(cats.tolist()) == [0, 1]
+    assert [len(m) for m in _match(truth[:1], boxes)] == [2]
+
+
 def test_empty_parts():
     boxes, scores, cats = merge_tile_detections([], GRID, margin_px=4)
     assert boxes.shape == (0, 4) and scores.shape == (0,) and cats.shape == (0,)
