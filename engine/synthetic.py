@@ -118,7 +118,6 @@ def _smooth_inside(d: np.ndarray, soft_m: float) -> np.ndarray:
 class _Shape:
     """One object's look: footprint distance, colouring and shadow settings, all in metres."""
 
-    category: str
     radius_m: float                                             # bounds the footprint around the centre
     sdf: Callable[[np.ndarray, np.ndarray], np.ndarray]
     paint: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (u, v, d) -> (n, 3) colour
@@ -181,7 +180,7 @@ def _vehicle(rng: np.random.Generator) -> _Shape:
         edge = np.clip(1 + d / 0.25, 0, 1)  # darker rim at the outline
         return col * (1 - 0.35 * edge[:, None])
 
-    return _Shape("vehicle", math.hypot(half_l, half_w) + 0.2, sdf, paint, shadow_m=rng.uniform(0.9, 1.3),
+    return _Shape(math.hypot(half_l, half_w) + 0.2, sdf, paint, shadow_m=rng.uniform(0.9, 1.3),
                   shadow_strength=0.5, margin_m=0.35)
 
 
@@ -250,7 +249,7 @@ def _ship(rng: np.random.Generator, length: float | None = None, moving: bool | 
         return 0.35 * trail + 0.22 * arms * (np.abs(v) > half_width(u))
 
     radius = half_l + (1.5 * length if moving else 1.0)
-    return _Shape("ship", radius, sdf, paint, shadow_m=rng.uniform(0.8, 2.0), shadow_strength=0.45, margin_m=1.0,
+    return _Shape(radius, sdf, paint, shadow_m=rng.uniform(0.8, 2.0), shadow_strength=0.45, margin_m=1.0,
                   wake=wake if moving else None)
 
 
@@ -309,7 +308,7 @@ def _aircraft(rng: np.random.Generator) -> _Shape:
         col = col * (1 - cockpit[:, None]) + _GLASS * cockpit[:, None]
         return col * (1 - 0.3 * np.clip(1 + d / 0.3, 0, 1))[:, None]
 
-    return _Shape("aircraft", math.hypot(half_l, span / 2) + 1.0, sdf, paint, shadow_m=rng.uniform(4.0, 6.0),
+    return _Shape(math.hypot(half_l, span / 2) + 1.0, sdf, paint, shadow_m=rng.uniform(4.0, 6.0),
                   shadow_strength=0.5, margin_m=6.0)
 
 
@@ -1008,7 +1007,13 @@ def write_scene_geotiff(scene_or_params: SyntheticScene | dict, path: str | os.P
 
     from .io.atomic import atomic_path
 
-    scene = scene_or_params if isinstance(scene_or_params, SyntheticScene) else render_scene(**scene_or_params)
+    if isinstance(scene_or_params, SyntheticScene):
+        scene = scene_or_params
+    else:
+        params = dict(scene_or_params)
+        if gsd_m is not None:
+            params.setdefault("gsd_m", gsd_m)
+        scene = render_scene(**params)
     gsd = scene.gsd_m if gsd_m is None else gsd_m
     h, w = scene.image.shape[:2]
     with atomic_path(path) as tmp:

@@ -122,6 +122,17 @@ def test_geotiff_is_tiled_compressed_georeferenced_and_exact(scene, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["scene.tif"]  # no temporary left behind
 
 
+def test_geotiff_from_render_parameters(tmp_path):
+    path = write_scene_geotiff(dict(width=96, height=64, seed=2), tmp_path / "p.tif", gsd_m=0.5,
+                               origin_xy=(400000, 6000000), crs="EPSG:32632")
+    with rasterio.open(path) as src:
+        assert (src.width, src.height) == (96, 64)
+        assert src.crs.to_epsg() == 32632
+        assert src.transform.to_gdal() == (400000.0, 0.5, 0.0, 6000000.0, 0.0, -0.5)
+        np.testing.assert_array_equal(src.read().transpose(1, 2, 0),
+                                      render_scene(96, 64, seed=2, gsd_m=0.5).image)
+
+
 @pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
 def test_truth_polygons_in_map_coordinates(scene, tmp_path, suffix):
     georef = scene_georef((500000.0, 5500000.0), scene.gsd_m)
