@@ -193,14 +193,15 @@ def _save_exemplars(args: argparse.Namespace) -> int:
 def _progress(quiet: bool):
     from tqdm import tqdm
 
-    bar = tqdm(file=sys.stderr, disable=quiet, unit="scene", leave=False)
+    bar = tqdm(total=0, file=sys.stderr, disable=quiet, unit="scene", leave=False)
 
-    def on_scene_done(label: str, result, done: int, total: int) -> None:
+    def progress(done: int, total: int, label: str) -> None:
         bar.total = total
-        bar.set_description_str(Path(label).name[:24], refresh=False)
-        bar.update(1)
+        bar.n = done
+        bar.set_description_str(Path(label).name[:24] if label else "starting workers", refresh=False)
+        bar.refresh()
 
-    return bar, on_scene_done
+    return bar, progress
 
 
 def _batch(args: argparse.Namespace) -> int:
@@ -227,11 +228,11 @@ def _batch(args: argparse.Namespace) -> int:
     settings = DetectSettings(model_path=str(args.model.absolute()) if args.model else None, device=args.device,
                               model_threads=args.model_threads, tile_size=args.tile, overlap=args.overlap,
                               score_threshold=args.score, bands=args.bands)
-    bar, on_scene_done = _progress(args.quiet)
+    bar, progress = _progress(args.quiet)
     try:
         with bar:
             report = run_batch(scenes, exemplars, args.output, settings, scheduler=args.scheduler, n_workers=args.workers,
-                               threads_per_worker=args.threads_per_worker, crs=args.crs, on_scene_done=on_scene_done)
+                               threads_per_worker=args.threads_per_worker, crs=args.crs, progress=progress)
     except KeyboardInterrupt:
         print(f"deal: interrupted; the scenes finished so far are kept in {parts_folder(args.output)} "
               "and the same command resumes from there.", file=sys.stderr)

@@ -43,8 +43,9 @@ FIELDS = ("scene", "category", "score", "cx", "cy", "length_m", "width_m", "area
 RASTER_SUFFIXES = (".tif", ".tiff")
 """Files a folder given as input contributes."""
 
-SceneDone = Callable[[str, SceneResult, int, int], None]
-"""``(scene, result, scenes done so far, scenes to compute)``, called on the driver."""
+Progress = Callable[[int, int, str], None]
+"""``(scenes done, scenes to compute, the scene just finished)``: called on the driver with 0 done
+before the first task, then after each computed or failed scene."""
 
 
 @dataclass
@@ -129,7 +130,7 @@ def local_model_threads(n_workers: int, threads_per_worker: int) -> int:
 
 def run_batch(scenes: list[Path], exemplars: ExemplarSet, output: Path, settings: DetectSettings,
               scheduler: str | None = None, n_workers: int | None = None, threads_per_worker: int = 1,
-              crs: str | None = None, on_scene_done: SceneDone | None = None) -> BatchReport:
+              crs: str | None = None, progress: Progress | None = None) -> BatchReport:
     """Detect ``exemplars`` in every scene on Dask and write the merged layer, counts and report.
 
     Args:
@@ -141,7 +142,7 @@ def run_batch(scenes: list[Path], exemplars: ExemplarSet, output: Path, settings
         scheduler: address of a running Dask scheduler; None starts a LocalCluster of
             ``n_workers`` processes (default: one per core, at most one per scene).
         crs: CRS of the merged layer (EPSG code, WKT, PROJ); default the first finished scene's.
-        on_scene_done: called on the driver after each computed or failed scene (progress).
+        progress: see :data:`Progress`.
 
     Scenes that fail (unreadable, no CRS...) are listed in ``report.failed``; the others finish.
     """
@@ -169,7 +170,7 @@ def run_batch(scenes: list[Path], exemplars: ExemplarSet, output: Path, settings
         workers = n_workers or min(os.cpu_count() or 1, len(todo))
         if scheduler is None and settings.model_threads is None:
             settings = replace(settings, model_threads=local_model_threads(workers, threads_per_worker))
-        _compute(todo, exemplars, settings, part_paths, report, scheduler, workers, threads_per_worker, on_scene_done)
+        _compute(todo, exemplars, settings, part_paths, report, scheduler, workers, threads_per_worker, progress)
 
     failed = {f["scene"] for f in report.failed}
     finished = [label for label in labels if label in part_paths and label not in failed]
@@ -179,10 +180,12 @@ def run_batch(scenes: list[Path], exemplars: ExemplarSet, output: Path, settings
 
 def _compute(todo: list[str], exemplars: ExemplarSet, settings: DetectSettings, part_paths: dict[str, Path],
              report: BatchReport, scheduler: str | None, n_workers: int, threads_per_worker: int,
-             on_scene_done: SceneDone | None) -> None:
+             progress: Progress | None) -> None:
     """Run the ``todo`` scenes as Dask tasks, storing each finished one as a part as soon as it arrives."""
     from distributed import as_completed
 
+    if progress is not None:
+        progress(0, len(todo), "")
     with dask_client(scheduler, n_workers, threads_per_worker) as client:
         shared = client.scatter(exemplars, broadcast=True)
         futures = {client.submit(detect_scene, str(Path(label).absolute()), shared, settings,
@@ -201,8 +204,8 @@ def _compute(todo: list[str], exemplars: ExemplarSet, settings: DetectSettings, 
                                         "model_loads": result.model_loads})
             else:
                 report.failed.append({"scene": label, "error": result.error})
-            if on_scene_done is not None:
-                on_scene_done(label, result, done, len(futures))
+            if progress is not None:
+                progress(done, len(futures), label)
 
 
 def _target_crs(crs: str | None, driver: str, first_wkt: str | None):

@@ -23,7 +23,7 @@ from ..runtime import DealModel, load_model
 FEATURE_MEMORY_BYTES = 256 * 2**20
 """Encoded-tile memory per task: each tile is used once per scale, so nothing needs to spill."""
 
-ModelKey = tuple[str, str, "int | None"]
+ModelKey = tuple[str, str, int | None]
 _models: dict[ModelKey, DealModel] = {}
 _loads: Counter[ModelKey] = Counter()
 """Times each model was loaded in this process: 1 however many scenes it ran (reported per scene)."""

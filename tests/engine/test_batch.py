@@ -4,7 +4,6 @@ The batch must give each scene the detections a single-process Session gives it,
 finished scenes so a rerun skips them, and report failing scenes without stopping the others.
 """
 
-import argparse
 import csv
 import json
 import logging
@@ -12,6 +11,7 @@ import os
 import shutil
 import warnings
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pyogrio.raw
@@ -22,9 +22,10 @@ import shapely
 from rasterio.transform import from_origin
 
 from engine.batch.parts import exemplars_digest, part_name, parts_folder, read_part, write_part
-from engine.batch.runner import run_batch
+from engine.batch.runner import expand_inputs, run_batch
 from engine.batch.worker import DetectSettings, SceneResult
 from engine.cli import main
+from engine.errors import DealError
 from engine.exemplars import ExemplarSet
 from engine.feature_table import feature_table
 from engine.io.rasterio_source import RasterioSource
@@ -55,14 +56,8 @@ def write_scene(path, seed, crs, origin):
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    torch = pytest.importorskip("torch")
-    from engine.model.export_command import run as export
-
-    torch.set_num_threads(1)
-    out = tmp_path_factory.mktemp("batch_model")
-    export(argparse.Namespace(checkpoint=None, out=str(out), untrained=True, tiny=True))
-    return out
+def model_dir(tiny_model_dir):
+    return tiny_model_dir  # shared with the other engine tests (tests/engine/conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +211,7 @@ def test_parts_are_keyed_by_scene_exemplars_and_settings(scenes, exemplars, sett
     name = part_name(scene, digest, settings)
     assert name.startswith("harbour-") and name.endswith(".npz")
     assert part_name(scene, digest, settings) == name
-    assert part_name(scene, digest, DetectSettings(**{**settings.__dict__, "score_threshold": 0.5})) != name
+    assert part_name(scene, digest, replace(settings, score_threshold=0.5)) != name
     other = ExemplarSet({"car": exemplars.embeddings["car"] + 1e-3}, {"car": 1.0}, exemplars.model_id)
     assert part_name(scene, exemplars_digest(other), settings) != name
 
@@ -252,6 +247,29 @@ def test_cli_exemplars_save_then_batch_exits_3_when_a_scene_fails(scenes, model_
     assert "1 computed" in captured.out and "1 failed" in captured.out
     _, _, columns = read_layer(out)
     assert set(np.asarray(columns["scene"], dtype=str)) == {str(scenes["good"][1])}
+
+
+def test_cli_clicks_on_a_reference_scene_give_the_saved_exemplars_so_parts_are_reused(first_run, scenes, model_dir,
+                                                                                     tmp_path, capsys):
+    first_out = first_run[2]
+    out = tmp_path / "clicked.gpkg"
+    shutil.copytree(parts_folder(first_out), parts_folder(out))
+    points = [f"{p.col_px},{p.row_px}@pixel:{p.category}" for p in CLICKS]
+    code = main(["batch", "--scene", str(scenes["good"][0]), "--point", points[0], "--point", points[1], "--scale", "1",
+                 str(scenes["good"][0]), "-o", str(out), "--model", str(model_dir), "--score", "0", "-q"])
+    assert code == 0, capsys.readouterr().err
+    assert "0 computed, 1 finished earlier" in capsys.readouterr().out
+    report = json.loads((tmp_path / "clicked.report.json").read_text())
+    assert report["skipped"] == [str(scenes["good"][0])]
+
+
+def test_folders_expand_to_their_rasters_once(tmp_path):
+    for name in ("b.tif", "a.TIFF", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "empty").mkdir()
+    assert expand_inputs([tmp_path / "b.tif", tmp_path]) == [tmp_path / "b.tif", tmp_path / "a.TIFF"]
+    with pytest.raises(DealError, match="no .tif"):
+        expand_inputs([tmp_path / "empty"])
 
 
 def test_cli_refuses_exemplars_of_another_model_before_running(scenes, model_dir, exemplars, tmp_path, capsys):
