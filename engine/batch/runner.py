@@ -146,8 +146,12 @@ def run_batch(scenes: list[Path], exemplars: ExemplarSet, output: Path, settings
 
     Scenes that fail (unreadable, no CRS...) are listed in ``report.failed``; the others finish.
     """
+    from ..crs import parse_crs
+
     t0 = time.perf_counter()
     check_outputs(output)
+    if crs:
+        parse_crs(crs)  # an unknown CRS is reported now, not after every scene has run
     report = BatchReport(None, counts_path_for(output), report_path_for(output), None)
     folder = parts_folder(output)
     folder.mkdir(exist_ok=True)

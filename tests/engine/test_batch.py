@@ -263,6 +263,13 @@ def test_cli_clicks_on_a_reference_scene_give_the_saved_exemplars_so_parts_are_r
     assert report["skipped"] == [str(scenes["good"][0])]
 
 
+def test_unknown_crs_is_reported_before_any_scene_runs(scenes, exemplars, settings, tmp_path):
+    out = tmp_path / "never.gpkg"
+    with pytest.raises(DealError, match="Unknown CRS 'EPSG:99999'"):
+        run_batch(scenes["good"], exemplars, out, settings, crs="EPSG:99999")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_folders_expand_to_their_rasters_once(tmp_path):
     for name in ("b.tif", "a.TIFF", "notes.txt"):
         (tmp_path / name).write_bytes(b"x")
