@@ -170,10 +170,15 @@ def run_batch(scenes: list[Path], exemplars: ExemplarSet, output: Path, settings
         else:
             todo.append(label)
 
+    if report.skipped:
+        log.info("%d scene(s) finished in an earlier run are taken from %s", len(report.skipped), folder)
     if todo:
         workers = n_workers or min(os.cpu_count() or 1, len(todo))
         if scheduler is None and settings.model_threads is None:
             settings = replace(settings, model_threads=local_model_threads(workers, threads_per_worker))
+        log.info("%d scene(s) to compute on %s", len(todo), scheduler or
+                 f"{workers} local worker process(es) x {threads_per_worker} thread(s), "
+                 f"{settings.model_threads} onnxruntime thread(s) each")
         _compute(todo, exemplars, settings, part_paths, report, scheduler, workers, threads_per_worker, progress)
 
     failed = {f["scene"] for f in report.failed}
