@@ -162,4 +162,5 @@ def density_layer(path: str | Path, name: str) -> QgsRasterLayer:
     renderer.setClassificationMin(0.0)
     renderer.setClassificationMax(top)
     layer.setRenderer(renderer)
+    layer.setOpacity(0.75)  # the imagery stays readable under the hottest cells
     return layer

@@ -69,7 +69,8 @@ def _take(out: Path, size: int, timeout_s: float) -> int:
             self.toolbar = QToolBar("Plugins")
             self.addToolBar(self.toolbar)
             self.tree = QgsLayerTreeView()
-            self.tree.setModel(QgsLayerTreeModel(QgsProject.instance().layerTreeRoot()))
+            self.tree_model = QgsLayerTreeModel(QgsProject.instance().layerTreeRoot())
+            self.tree.setModel(self.tree_model)
             self.bridge = QgsLayerTreeMapCanvasBridge(QgsProject.instance().layerTreeRoot(), self.canvas)
             legend = QDockWidget("Layers")
             legend.setWidget(self.tree)
@@ -141,16 +142,20 @@ def _take(out: Path, size: int, timeout_s: float) -> int:
             return 1
         window.tree.expandAll()
         window.canvas.refreshAllLayers()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and (window.canvas.isDrawing() or time.monotonic() < deadline - 17):
+        # let the canvas start its render jobs, then wait until they are all drawn
+        settle = time.monotonic() + 2
+        deadline = time.monotonic() + 30
+        while time.monotonic() < settle or (window.canvas.isDrawing() and time.monotonic() < deadline):
             app.processEvents()
             time.sleep(0.02)
         out.parent.mkdir(parents=True, exist_ok=True)
         ok = window.grab().save(str(out))
-        print(f"{out}: {dock.encode_label.text()}; counts {[dock.counts_table.item(r, 1).text() for r in range(dock.counts_table.rowCount())]}")
+        counts = {dock.counts_table.item(r, 0).text(): dock.counts_table.item(r, 1).text() for r in range(dock.counts_table.rowCount())}
+        print(f"{out}: {dock.encode_label.text()}; counts {counts}")
         plugin.unload()
+        window.close()
         QgsProject.instance().removeAllMapLayers()
-    app.exitQgis()
+        app.processEvents()
     return 0 if ok else 1
 
 

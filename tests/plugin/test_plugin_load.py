@@ -106,3 +106,21 @@ def test_processing_provider_registered_when_available(qgis_iface):
         assert QgsApplication.processingRegistry().providerById(plugin.provider.id()) is not None
     finally:
         plugin.unload()
+
+
+def test_settings_persist_through_qgssettings(qgis_iface):
+    from deal_qgis.settings import DealSettings
+    from deal_qgis.settings_panel import SettingsPanel
+
+    saved = DealSettings.load()
+    try:
+        panel = SettingsPanel()
+        panel.tile_size.setValue(512)
+        panel.score.setValue(0.35)
+        panel.device.setCurrentIndex(panel.device.findData("cpu"))
+        panel.output.setFilePath("/tmp/deal-out")
+        loaded = DealSettings.load()
+        assert (loaded.tile_size, loaded.score_threshold, loaded.device, loaded.output_folder) == (512, 0.35, "cpu", "/tmp/deal-out")
+        assert SettingsPanel().settings() == loaded
+    finally:
+        saved.save()
