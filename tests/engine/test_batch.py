@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import replace
 
 import numpy as np
+import pyogrio
 import pyogrio.raw
 import pyproj
 import pytest
@@ -203,6 +204,30 @@ def test_finished_parts_merge_into_geojson_and_a_chosen_crs_without_computing(fi
         back = pyproj.Transformer.from_crs(expected, 32633, always_xy=True).transform(*centre)
         first_centre = shapely.get_coordinates(shapely.centroid(first_geoms[first_columns["scene"] == columns["scene"][0]]))
         assert np.min(np.hypot(*(first_centre - np.array(back)).T)) < 0.05  # metres (GeoJSON keeps 7 decimals of degrees)
+
+
+@pytest.mark.parametrize("name", ["none.gpkg", "none.geojson", "none.shp"])
+def test_scenes_without_detections_give_an_empty_layer_with_schema_and_crs(name, scenes, exemplars, settings, tmp_path):
+    out = tmp_path / name
+    folder = parts_folder(out)
+    folder.mkdir()
+    empty = {"rings_map": np.zeros((0, 5, 2)), "category": np.array([], dtype=str)}
+    empty.update({k: np.zeros(0) for k in ("score", "cx_map", "cy_map", "length_m", "width_m", "area_m2")})
+    for scene in scenes["good"]:
+        with rasterio.open(scene) as ds:
+            wkt = ds.crs.to_wkt()
+        write_part(folder / part_name(scene, exemplars_digest(exemplars), settings),
+                   SceneResult(str(scene), empty, wkt, {"car": 0, "ship": 0}, {"car": 0.1, "ship": 0.0}))
+    report = run_batch(scenes["good"], exemplars, out, settings)
+    assert report.computed == [] and report.detections == 0
+    info = pyogrio.read_info(out)
+    assert info["features"] == 0
+    assert pyproj.CRS.from_user_input(info["crs"]).equals(pyproj.CRS.from_epsg(4326 if name.endswith("json") else 32633))
+    if not name.endswith("json"):  # GeoJSON cannot store a schema or geometry type without features
+        assert info["geometry_type"] == "Polygon"
+        assert list(info["fields"]) == ["scene", "category", "score", "cx", "cy", "length_m", "width_m", "area_m2"]
+    with open(report.counts_path, newline="") as f:
+        assert [int(r["count"]) for r in csv.DictReader(f)] == [0] * 6
 
 
 def test_parts_are_keyed_by_scene_exemplars_and_settings(scenes, exemplars, settings, tmp_path):
