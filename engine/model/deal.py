@@ -15,7 +15,7 @@ from .config import ModelConfig
 from .decoder import Decoder
 from .density_head import DensityHead, decode_dense_boxes, queries_for_count
 from .hybrid_encoder import HybridEncoder
-from .layers import ConvNormAct, grid_coords
+from .layers import SeparableConv, grid_coords
 from .point_prompt import Correlation, PointPromptEncoder
 
 
@@ -30,7 +30,7 @@ class DealEncoder(nn.Module):
         super().__init__()
         self.backbone = TinyBackbone() if cfg.backbone == "tiny" else MobileNetV2Backbone()
         self.hybrid = HybridEncoder(self.backbone.channels, cfg.dim, cfg.heads, cfg.ffn)
-        self.size_head = nn.Sequential(ConvNormAct(cfg.dim, cfg.dim, 3), nn.Conv2d(cfg.dim, 2, 1))
+        self.size_head = nn.Sequential(SeparableConv(cfg.dim, cfg.dim), nn.Conv2d(cfg.dim, 2, 1))
         nn.init.constant_(self.size_head[-1].bias, 3.0)
         self.register_buffer("mean", torch.tensor(cfg.mean).reshape(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(cfg.std).reshape(1, 3, 1, 1), persistent=False)
@@ -72,7 +72,7 @@ class DealPromptHead(nn.Module):
         wpx, hpx = (gx[0, -1] + 1) * stride, (gy[-1, 0] + 1) * stride  # tile size from the run-time shape
         size = torch.stack([wpx, hpx, wpx, hpx])
         ref = (torch.gather(dense, 1, index[..., None].expand(-1, -1, 4)) / size).clamp(1e-4, 1 - 1e-4).detach()
-        values = [modulated, p16.expand(k, -1, -1, -1), p32.expand(k, -1, -1, -1)]
+        values = [modulated, p16, p32]  # p16/p32 are shared by all prompt sets
         layers = self.decoder(query, ref, values)
         return {"heat_logit": heat_logit, "count_density": count_density, "dense_boxes": dense,
                 "query_index": index, "layers": layers, "tile_size": size}

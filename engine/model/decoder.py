@@ -8,10 +8,46 @@ CPU); every layer refines the boxes and scores them (iterative refinement, auxil
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as fn
 from torch import nn
 
-from .layers import MLP, Attention, bias_for_prior, inverse_sigmoid
+from .layers import MLP, Attention, bias_for_prior, grid_coords, inverse_sigmoid
+
+
+def sample_bilinear(values: torch.Tensor, loc: torch.Tensor) -> torch.Tensor:
+    """Bilinear samples of a feature map at normalised points, zero outside (as ``grid_sample`` with
+    ``align_corners=False``), written with gathers so that only the sampled points cost anything.
+
+    Args:
+        values: ``(Kv, C, H, W)`` with Kv == 1 (shared by every prompt set) or Kv == K.
+        loc: ``(K, heads, Q, P, 2)`` x, y in [0, 1] of the map's width and height; head h reads
+            channels ``[h*C/heads, (h+1)*C/heads)``.
+    Returns: ``(K, heads, C/heads, Q, P)``.
+    """
+    kv, c, _, _ = values.shape
+    k, hd, q, p, _ = loc.shape
+    ch = c // hd
+    gy, gx = grid_coords(values)
+    width, height = gx[0, -1] + 1, gy[-1, 0] + 1  # run-time sizes (dynamic in the exported graph)
+    x = loc[..., 0] * width - 0.5
+    y = loc[..., 1] * height - 0.5
+    x0, y0 = torch.floor(x), torch.floor(y)
+    fx, fy = x - x0, y - y0
+    flat = values.flatten(2)  # (Kv, C, H*W)
+    shared = kv == 1
+    src = flat.reshape(hd, ch, -1) if shared else flat.reshape(k * hd, ch, -1)
+    out = 0.0
+    for dx, dy, weight in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        xi, yi = x0 + dx, y0 + dy
+        inside = ((xi >= 0) & (xi <= width - 1) & (yi >= 0) & (yi <= height - 1)).to(values.dtype)
+        index = (yi.clamp(min=0) * width + xi.clamp(min=0)).clamp(max=width * height - 1).long()  # (K,hd,Q,P)
+        if shared:  # one map for every prompt set: fold the sets into the point axis
+            idx = index.permute(1, 0, 2, 3).reshape(hd, 1, -1).expand(-1, ch, -1)
+            g = torch.gather(src, 2, idx).reshape(hd, ch, k, q, p).permute(2, 0, 1, 3, 4)
+        else:
+            idx = index.reshape(k * hd, 1, -1).expand(-1, ch, -1)
+            g = torch.gather(src, 2, idx).reshape(k, hd, ch, q, p)
+        out = out + g * (weight * inside)[:, :, None]
+    return out
 
 
 class SamplingAttention(nn.Module):
@@ -22,7 +58,6 @@ class SamplingAttention(nn.Module):
         self.heads, self.levels, self.points = heads, levels, points
         self.offsets = nn.Linear(dim, heads * levels * points * 2)
         self.weights = nn.Linear(dim, heads * levels * points)
-        self.value = nn.Conv2d(dim, dim, 1)
         self.out = nn.Linear(dim, dim)
         nn.init.zeros_(self.offsets.weight)
         with torch.no_grad():  # start with points spread on a small ring around the centre
@@ -36,15 +71,11 @@ class SamplingAttention(nn.Module):
         hd, lv, pt = self.heads, self.levels, self.points
         off = self.offsets(query).reshape(k, q, hd, lv, pt, 2)
         loc = ref[:, :, None, None, None, :2] + off * ref[:, :, None, None, None, 2:] * 0.5  # (K,Q,hd,lv,pt,2)
-        grid = (loc * 2 - 1).permute(0, 2, 3, 1, 4, 5)  # (K,hd,lv,Q,pt,2)
+        loc = loc.permute(0, 2, 3, 1, 4, 5)  # (K,hd,lv,Q,pt,2)
         attn = self.weights(query).reshape(k, q, hd, lv * pt).softmax(-1)
-        sampled = []
-        for level, v in enumerate(values):
-            v = self.value(v).reshape(k * hd, c // hd, v.shape[-2], v.shape[-1])
-            g = grid[:, :, level].reshape(k * hd, q, pt, 2)
-            sampled.append(fn.grid_sample(v, g, mode="bilinear", padding_mode="zeros", align_corners=False))  # (K*hd, c/hd, Q, pt)
-        s = torch.cat(sampled, -1)  # (K*hd, c/hd, Q, lv*pt)
-        w = attn.permute(0, 2, 1, 3).reshape(k * hd, 1, q, lv * pt)
+        sampled = [sample_bilinear(v, loc[:, :, level]) for level, v in enumerate(values)]  # (K,hd,c/hd,Q,pt) each
+        s = torch.cat(sampled, -1)  # (K,hd,c/hd,Q,lv*pt)
+        w = attn.permute(0, 2, 1, 3)[:, :, None]  # (K,hd,1,Q,lv*pt)
         out = (s * w).sum(-1).reshape(k, c, q).transpose(1, 2)
         return self.out(out)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import ConvNormAct, bias_for_prior, grid_coords
+from .layers import SeparableConv, bias_for_prior, grid_coords
 
 
 class DensityHead(nn.Module):
@@ -18,9 +18,9 @@ class DensityHead(nn.Module):
 
     def __init__(self, dim: int):
         super().__init__()
-        self.heat = nn.Sequential(ConvNormAct(dim, dim, 3), nn.Conv2d(dim, 1, 1))
+        self.heat = nn.Sequential(SeparableConv(dim, dim), nn.Conv2d(dim, 1, 1))
         self.count = nn.Conv2d(dim, 1, 1)
-        self.box = nn.Sequential(ConvNormAct(dim, dim, 3), nn.Conv2d(dim, 4, 1))
+        self.box = nn.Sequential(SeparableConv(dim, dim), nn.Conv2d(dim, 4, 1))
         nn.init.constant_(self.heat[-1].bias, bias_for_prior(0.01))
         nn.init.constant_(self.count.bias, -4.0)
 

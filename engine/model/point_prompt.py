@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as fn
 from torch import nn
 
-from .layers import Attention, ConvNormAct, sincos_position_2d
+from .layers import Attention, ConvNormAct, SeparableConv, sincos_position_2d
 
 
 class PointPromptEncoder(nn.Module):
@@ -50,7 +50,7 @@ class Correlation(nn.Module):
         super().__init__()
         self.temperature = temperature
         self.gate = nn.Linear(dim, dim)
-        self.fuse = nn.Sequential(ConvNormAct(dim + 2, dim, 1), ConvNormAct(dim, dim, 3))
+        self.fuse = nn.Sequential(ConvNormAct(dim + 2, dim, 1), SeparableConv(dim, dim))
 
     def forward(self, f: torch.Tensor, kernels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         k = kernels.shape[0]

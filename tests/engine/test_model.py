@@ -148,3 +148,20 @@ def test_tiny_training_steps_lower_the_loss():
         opt.zero_grad(); loss.backward(); opt.step()
         losses.append(float(loss))
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:3]), losses
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_gather_sampling_equals_grid_sample(shared):
+    """The decoder's gather-based sampler reproduces grid_sample (bilinear, zeros, align_corners=False)."""
+    import torch.nn.functional as fn
+
+    from engine.model.decoder import sample_bilinear
+
+    g = torch.Generator().manual_seed(0)
+    k, hd, q, p, c, h, w = 3, 4, 7, 5, 16, 9, 11
+    values = torch.randn(1 if shared else k, c, h, w, generator=g)
+    loc = torch.rand(k, hd, q, p, 2, generator=g) * 1.4 - 0.2  # some points fall outside the map
+    got = sample_bilinear(values, loc)
+    full = values.expand(k, -1, -1, -1).reshape(k * hd, c // hd, h, w)
+    want = fn.grid_sample(full, (loc * 2 - 1).reshape(k * hd, q, p, 2), mode="bilinear", padding_mode="zeros", align_corners=False)
+    torch.testing.assert_close(got, want.reshape(k, hd, c // hd, q, p), atol=1e-5, rtol=1e-5)

@@ -1,0 +1,140 @@
+"""``make bench``: speed and memory of the engine, as ratios measured in one run.
+
+    python -m engine.bench --out out/bench [--size 8192] [--rss-size 20000] [--tile-repeats 5]
+
+1. Per 1024 x 1024 tile: encoder ms, prompt head ms for 1 and for 10 prompts (onnxruntime, CPU).
+2. First pass over a synthetic scene: pipeline throughput (Mpx/s) against the bare encoder's
+   throughput on the same tiles -> pipeline overhead.
+3. Re-prompt (new clicks, same scene) against the first pass -> speed-up.
+4. Peak RSS of a whole detection on a large 3-band uint8 GeoTIFF (separate process).
+Results go to ``bench.json`` and a markdown table printed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _per_tile(model, repeats: int) -> dict:
+    rng = np.random.default_rng(0)
+    image = rng.random((3, 1024, 1024), dtype=np.float32)
+    model.encode(image)  # warm-up
+    t = []
+    for _ in range(repeats):
+        t0 = time.perf_counter(); feats = model.encode(image); t.append(time.perf_counter() - t0)
+    out = {"encoder_ms": 1000 * float(np.median(t))}
+    for n in (1, 10):
+        ex = rng.normal(size=(1, n, model.metadata.dim)).astype(np.float32)
+        mask = np.ones((1, n), np.float32)
+        model.predict(feats, ex, mask)
+        th = []
+        for _ in range(repeats):
+            t0 = time.perf_counter(); model.predict(feats, ex, mask); th.append(time.perf_counter() - t0)
+        out[f"head_ms_{n}_prompts"] = 1000 * float(np.median(th))
+    out["encoder_mpx_s"] = 1024 * 1024 / 1e6 / (out["encoder_ms"] / 1000)
+    out["head_fraction_of_encoder_1_prompt"] = out["head_ms_1_prompts"] / out["encoder_ms"]
+    return out
+
+
+def _pipeline(scene: Path, model, tile: int) -> dict:
+    from .io.rasterio_source import RasterioSource
+    from .prompts import PointPrompt
+    from .session import Session
+
+    source = RasterioSource(scene)
+    session = Session(source, model, tile_size=tile, scale=1.0)
+    grid = session.grid(1.0)
+    # bare encoder on the same tiles (read first, so only the encoder is timed)
+    t_bare = 0.0
+    for t in grid:
+        image, _ = source.read(t.window, out_shape=(tile, tile))
+        t0 = time.perf_counter(); model.encode(image); t_bare += time.perf_counter() - t0
+    px = source.width * source.height
+    prompt = [PointPrompt(source.width / 2 + 0.5, source.height / 2 + 0.5, "vehicle")]
+    t0 = time.perf_counter(); first = session.detect(prompt); t_first = time.perf_counter() - t0
+    again = [PointPrompt(source.width / 3 + 0.5, source.height / 3 + 0.5, "vehicle"),
+             PointPrompt(source.width / 4 + 0.5, source.height / 2 + 0.5, "ship")]
+    t0 = time.perf_counter(); second = session.detect(again); t_second = time.perf_counter() - t0
+    return {"scene_px": px, "tiles": len(grid), "bare_encoder_s": t_bare, "first_pass_s": t_first, "reprompt_s": t_second,
+            "bare_encoder_mpx_s": px / 1e6 / t_bare, "pipeline_mpx_s": px / 1e6 / t_first,
+            "pipeline_overhead": t_first / t_bare - 1.0, "reprompt_speedup": t_first / t_second,
+            "first_encoder_calls": first.stats["encoder_calls"], "reprompt_encoder_calls": second.stats["encoder_calls"]}
+
+
+def _peak_rss(scene: Path, model_dir: str | None, tile: int) -> dict:
+    code = (
+        "import resource, json, sys\n"
+        "from engine.io.rasterio_source import RasterioSource\n"
+        "from engine.runtime import load_model\nfrom engine.session import Session\nfrom engine.prompts import PointPrompt\n"
+        f"s = RasterioSource({str(scene)!r}); m = load_model({model_dir!r})\n"
+        f"r = Session(s, m, tile_size={tile}, scale=1.0).detect([PointPrompt(s.width/2+0.5, s.height/2+0.5, 'vehicle')])\n"
+        "print(json.dumps({'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'detections': len(r)}))\n")
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["seconds"] = time.perf_counter() - t0
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="out/bench")
+    p.add_argument("--size", type=int, default=8192, help="side of the throughput scene (px)")
+    p.add_argument("--rss-size", type=int, default=20000, help="side of the peak-memory scene (px); 0 skips it")
+    p.add_argument("--tile", type=int, default=1024)
+    p.add_argument("--tile-repeats", type=int, default=5)
+    p.add_argument("--model", default=None)
+    args = p.parse_args(argv)
+    from .runtime import load_model
+    from .synthetic import write_large_scene
+
+    out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
+    model = load_model(args.model, device="cpu")
+    results = {"model": model.model_id, "cpu_threads": "onnxruntime default"}
+    print("per-tile timings (1024 x 1024)...", flush=True)
+    results["tile"] = _per_tile(model, args.tile_repeats)
+    print(json.dumps(results["tile"], indent=1), flush=True)
+    scene = out / f"scene_{args.size}.tif"
+    if not scene.exists():
+        print(f"rendering a {args.size} x {args.size} scene...", flush=True)
+        write_large_scene(scene, args.size, args.size, seed=11)
+    print("first pass vs bare encoder, then re-prompt...", flush=True)
+    results["pipeline"] = _pipeline(scene, model, args.tile)
+    print(json.dumps(results["pipeline"], indent=1), flush=True)
+    if args.rss_size:
+        big = out / f"scene_{args.rss_size}.tif"
+        if not big.exists():
+            print(f"rendering a {args.rss_size} x {args.rss_size} scene (streamed)...", flush=True)
+            write_large_scene(big, args.rss_size, args.rss_size, seed=12)
+        print("peak memory of a whole detection on it (separate process)...", flush=True)
+        results["peak_memory"] = {"scene_px": args.rss_size ** 2, **_peak_rss(big, args.model, args.tile)}
+        print(json.dumps(results["peak_memory"], indent=1), flush=True)
+    results["bench_process_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    (out / "bench.json").write_text(json.dumps(results, indent=1))
+    t, pl = results["tile"], results["pipeline"]
+    print("\n| measure | value |\n|---|---|")
+    print(f"| encoder, 1024² tile | {t['encoder_ms']:.0f} ms ({t['encoder_mpx_s']:.1f} Mpx/s) |")
+    print(f"| prompt head, 1 / 10 prompts | {t['head_ms_1_prompts']:.0f} / {t['head_ms_10_prompts']:.0f} ms "
+          f"({100 * t['head_fraction_of_encoder_1_prompt']:.0f}% of the encoder) |")
+    print(f"| first pass, {args.size}² scene | {pl['pipeline_mpx_s']:.2f} Mpx/s vs bare encoder {pl['bare_encoder_mpx_s']:.2f} Mpx/s "
+          f"(overhead {100 * pl['pipeline_overhead']:.0f}%) |")
+    print(f"| re-prompt vs first pass | {pl['reprompt_s']:.1f} s vs {pl['first_pass_s']:.1f} s ({pl['reprompt_speedup']:.1f}x faster, "
+          f"{pl['reprompt_encoder_calls']} encoder calls) |")
+    if "peak_memory" in results:
+        pm = results["peak_memory"]
+        print(f"| peak RSS, {args.rss_size}² 3-band uint8 | {pm['peak_rss_mb']:.0f} MB ({pm['seconds']:.0f} s) |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
