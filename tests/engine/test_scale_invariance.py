@@ -1,0 +1,50 @@
+"""Scale-aware prompting with the bundled (trained) model: one scene at three resolutions, one
+click each, the same number of objects found (within 5%)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.georef import GeoReference
+from engine.prompts import PointPrompt
+from engine.raster_source import ArraySource
+from engine.runtime import load_model
+from engine.session import Session
+from engine.synthetic import render_scene
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    model = load_model(device="cpu")
+    if not model.metadata.trained:
+        pytest.skip("the bundled model is the untrained placeholder")
+    return model
+
+
+def test_same_scene_at_three_resolutions_gives_the_same_count(bundled):
+    base = render_scene(1024, 1024, seed=21, gsd_m=0.3)
+    cats = np.asarray(base.categories)
+    vehicles = base.boxes_px[cats == "vehicle"]
+    assert len(vehicles) > 50
+    # click the vehicle nearest the median size, at its centre
+    sizes = np.sqrt(np.prod(vehicles[:, 2:] - vehicles[:, :2], 1))
+    click = vehicles[np.argsort(np.abs(sizes - np.median(sizes)))[0]]
+    counts = {}
+    scales = {}
+    for factor in (0.75, 1.0, 1.5):
+        side = round(1024 * factor)
+        image = np.asarray(Image.fromarray(base.image).resize((side, side), Image.BILINEAR if factor > 1 else Image.BOX))
+        georef = GeoReference((0.0, 0.3 / factor, 0.0, 0.0, 0.0, -0.3 / factor))
+        session = Session(ArraySource(image, georef), bundled)
+        c = (click[:2] + click[2:]) / 2 * factor
+        result = session.detect([PointPrompt(float(c[0]), float(c[1]), "vehicle")])
+        counts[factor] = result.counts["vehicle"]
+        scales[factor] = result.scales["vehicle"]
+    ref = counts[1.0]
+    assert ref > 0.5 * len(vehicles), (counts, len(vehicles))
+    for factor, n in counts.items():
+        assert abs(n - ref) <= 0.05 * ref, (counts, scales)
+    # the engine resampled each version towards the same object size
+    assert scales[1.5] < scales[1.0] < scales[0.75] or len(set(scales.values())) > 1, scales
