@@ -46,5 +46,5 @@ def test_same_scene_at_three_resolutions_gives_the_same_count(bundled):
     assert ref > 0.5 * len(vehicles), (counts, len(vehicles))
     for factor, n in counts.items():
         assert abs(n - ref) <= 0.05 * ref, (counts, scales)
-    # the engine resampled each version towards the same object size
-    assert scales[1.5] < scales[1.0] < scales[0.75] or len(set(scales.values())) > 1, scales
+    # the engine resampled each version towards the same object size: a finer image never gets a larger factor
+    assert scales[1.5] <= scales[1.0] <= scales[0.75], scales
