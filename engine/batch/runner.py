@@ -118,8 +118,9 @@ def dask_client(scheduler: str | None, n_workers: int, threads_per_worker: int) 
         with client:
             yield client
         return
+    # ":0": any free port, so a dashboard already on 8787 (another cluster) is left alone
     with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         yield client
 
 

@@ -91,7 +91,7 @@ def settings(model_dir):
 def cluster():
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=logging.ERROR) as local:
         yield local.scheduler_address
 
@@ -252,7 +252,7 @@ def test_parts_are_keyed_by_scene_exemplars_and_settings(scenes, exemplars, sett
     assert read_part(tmp_path / "broken.npz") is None
 
 
-def test_cli_exemplars_save_then_batch_exits_3_when_a_scene_fails(scenes, model_dir, model, cluster, tmp_path, capsys):
+def test_cli_exemplars_save_then_batch_exits_3_when_a_scene_fails(scenes, model_dir, model, tmp_path, capsys):
     ex_path = tmp_path / "clicks.npz"
     code = main(["exemplars", "save", "--scene", str(scenes["good"][0]), "--point", "100.5,120.5@pixel:car",
                  "--scale", "1", "--model", str(model_dir), "--device", "cpu", "-o", str(ex_path)])
@@ -265,7 +265,7 @@ def test_cli_exemplars_save_then_batch_exits_3_when_a_scene_fails(scenes, model_
 
     out = tmp_path / "cars.gpkg"
     code = main(["batch", "--exemplars", str(ex_path), str(scenes["good"][1]), str(scenes["corrupt"]), "-o", str(out),
-                 "--model", str(model_dir), "--scheduler", cluster, "--model-threads", "1", "--score", "0", "-q"])
+                 "--model", str(model_dir), "--workers", "1", "--score", "0", "-q"])  # its own LocalCluster
     captured = capsys.readouterr()
     assert code == 3
     assert "corrupt.tif" in captured.err and "Traceback" not in captured.err
