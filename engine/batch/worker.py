@@ -8,6 +8,7 @@ scenes and the model but not the output folder.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -19,6 +20,8 @@ import numpy as np
 from ..errors import DealError, MissingGeoreferenceError
 from ..exemplars import ExemplarSet
 from ..runtime import DealModel, load_model
+
+log = logging.getLogger(__name__)
 
 FEATURE_MEMORY_BYTES = 256 * 2**20
 """Encoded-tile memory per task: each tile is used once per scale, so nothing needs to spill."""
@@ -114,7 +117,8 @@ def detect_scene(scene: str, exemplars: ExemplarSet, settings: DetectSettings) -
     except DealError as exc:
         outcome.error = str(exc)
     except Exception as exc:  # any other failure of one scene must not stop the batch
-        outcome.error = f"{type(exc).__name__}: {exc}"
+        log.exception("unexpected failure on %s", scene)  # the traceback, in the worker's log
+        outcome.error = f"unexpected {type(exc).__name__}: {exc}"
     outcome.seconds = time.perf_counter() - t0
     outcome.model_loads = _loads[_model_key(settings)]
     return outcome
