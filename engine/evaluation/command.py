@@ -1,0 +1,113 @@
+"""``deal eval``: score the DEAL model or a baseline on the annotated data under the paper's prompt settings.
+
+Examples::
+
+    deal eval --model resources/model --setting 1 2 3 4 --split val --out out/eval/deal.json
+    deal eval --baseline ncc --setting 1 3 --split loso:sen2ships --jitter 0.1 --max-images 20
+    deal eval --table out/eval/ncc.json out/eval/deal.json      # one markdown table from earlier runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import DealError, ModelError
+from ..training.datasets import DatasetError, ImageRecord, leave_one_source_out, load_shared, split_by_group
+from .prompt_settings import SETTINGS
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Declare ``eval`` and its options on an ``argparse`` subparsers object."""
+    p = subparsers.add_parser(
+        "eval", help="score a model or a baseline on annotated images",
+        description="Prompt every image of a split under the paper's prompt settings, detect, and report "
+                    "COCO-style AP (with tiny-object size bins) and counting errors.")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", metavar="DIR", help="DEAL model folder (encoder.onnx + prompt_head.onnx)")
+    which.add_argument("--baseline", choices=("ncc", "supervised"),
+                       help="ncc: training-free template matching; supervised: the closed-set detector")
+    which.add_argument("--table", nargs="+", metavar="JSON", help="print one table from earlier --out files and stop")
+    p.add_argument("--weights", metavar="PATH", help="checkpoint of the supervised baseline")
+    p.add_argument("--setting", type=int, nargs="+", choices=SETTINGS, default=list(SETTINGS),
+                   help="prompt settings: 1 one click per category, 2 every object, 3 one category one click, "
+                        "4 one category every object (default: all)")
+    p.add_argument("--split", default="val", help="val (default), train, or loso:<dataset> (all images of one dataset)")
+    p.add_argument("--data", default=None, metavar="DIR", help="annotated data folder (default: ../shared/data)")
+    p.add_argument("--datasets", nargs="+", metavar="NAME", help="only these datasets")
+    p.add_argument("--jitter", type=float, default=0.0, help="click offset, as a fraction of the object's size")
+    p.add_argument("--max-images", type=int, default=None, help="only the first N images of the split")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random clicks")
+    p.add_argument("--count-threshold", type=float, default=0.3, help="score from which a detection is counted")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--out", metavar="JSON", help="write every metric to this file")
+    return p
+
+
+def _select(records: list[ImageRecord], split: str) -> list[ImageRecord]:
+    if split.startswith("loso:"):
+        return leave_one_source_out(records, split[len("loso:"):])[1]
+    if split in ("train", "val"):
+        train, val = split_by_group(records)
+        return val if split == "val" else train
+    raise DatasetError(f"Unknown split {split!r}: use val, train or loso:<dataset>.")
+
+
+def _detector(args: argparse.Namespace):
+    """(method name, detector) for the chosen model or baseline."""
+    if args.baseline == "ncc":
+        from .ncc_baseline import NCCMatcher
+        return "ncc", NCCMatcher()
+    if args.baseline == "supervised":
+        try:
+            from ..training.supervised import SupervisedDetector
+        except ImportError as exc:
+            raise ModelError(f"The supervised baseline is not available in this installation ({exc}).") from None
+        return "supervised", SupervisedDetector(args.weights)
+    from ..runtime import load_model
+    from .harness import SessionDetector
+    return f"deal:{Path(args.model).name}", SessionDetector(load_model(args.model, device=args.device))
+
+
+def _print_progress(setting: int):
+    def progress(fraction: float, message: str) -> None:
+        print(f"\rsetting {setting}: {message}", end="\n" if fraction >= 1 else "", file=sys.stderr, flush=True)
+    return progress
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``deal eval``; prints a markdown table; returns the exit status."""
+    from .harness import format_table, run_eval
+
+    if args.table:
+        merged: dict[str, dict] = {}
+        for path in args.table:
+            try:
+                merged.update(json.loads(Path(path).read_text())["results"])
+            except (OSError, ValueError, KeyError) as exc:
+                raise DealError(f"{path} is not a metrics file written by 'deal eval --out' ({exc}).") from None
+        print(format_table(merged))
+        return 0
+
+    if args.out:
+        from ..io.atomic import check_writable
+        check_writable(args.out)  # fail before hours of evaluation, not after
+    records = load_shared(args.data, args.datasets) if args.data else load_shared(names=args.datasets)
+    records = _select(records, args.split)
+    name, detector = _detector(args)
+    per_setting = {}
+    for setting in args.setting:
+        per_setting[str(setting)] = run_eval(detector, records, setting, seed=args.seed, jitter=args.jitter,
+                                             max_images=args.max_images, progress=_print_progress(setting),
+                                             count_threshold=args.count_threshold)
+    results = {name: per_setting}
+    print(format_table(results))
+    if args.out:
+        from ..io.atomic import atomic_path
+        report = {"results": results, "split": args.split, "seed": args.seed, "jitter": args.jitter,
+                  "max_images": args.max_images, "datasets": sorted({r.dataset for r in records})}
+        with atomic_path(args.out) as tmp:
+            tmp.write_text(json.dumps(report, indent=1))
+    return 0
