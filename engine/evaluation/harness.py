@@ -79,6 +79,8 @@ def run_eval(detector: Detector, records: Sequence[ImageRecord], setting: int, s
     gt, preds, scored, datasets = [], [], [], []
     seconds, skipped = 0.0, 0
     for i, record in enumerate(records):
+        if progress is not None:
+            progress(i / len(records), f"image {i + 1}/{len(records)}")
         prompting = make_prompts(record, setting, np.random.default_rng([seed, i]), jitter)
         if not prompting.prompts:
             skipped += 1
@@ -98,8 +100,8 @@ def run_eval(detector: Detector, records: Sequence[ImageRecord], setting: int, s
         preds.append((boxes, scores, cats))
         scored.append(prompting.categories)
         datasets.append(record.dataset)
-        if progress is not None:
-            progress((i + 1) / len(records), f"image {i + 1}/{len(records)}")
+    if progress is not None:
+        progress(1.0, f"{len(records)} images")
 
     categories = sorted({c for _, cats in gt for c in cats.tolist()})
     metrics = evaluate_detections(gt, preds, categories, count_threshold=count_threshold, scored=scored)

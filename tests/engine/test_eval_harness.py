@@ -96,8 +96,11 @@ def test_images_without_objects_are_skipped_and_max_images_is_honoured(records, 
     Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(tmp_path / "empty.png")
     empty = ImageRecord(str(tmp_path / "empty.png"), 20, 20, "e", "toy", np.zeros((0, 4), np.float32),
                         np.zeros(0, str), np.zeros(0, bool))
-    m = run_eval(OracleDetector(records), [empty] + records, 2, max_images=2)
+    seen = []
+    m = run_eval(OracleDetector(records), [empty] + records, 2, max_images=2,
+                 progress=lambda f, msg: seen.append(f))
     assert m["images_skipped"] == 1 and m["n_images"] == 1
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) == 3
 
 
 def test_ncc_baseline_end_to_end_and_table(records):
