@@ -49,6 +49,11 @@ def test_load_coco_reads_boxes_categories_groups_and_skips_crowd(tmp_path):
     assert list(a.difficult) == [False, True]
     assert len(b) == 0 and b.boxes_px.shape == (0, 4) and b.group == "b"
 
+    coco["annotations"][0]["category_id"] = 9
+    (tmp_path / "ann.json").write_text(json.dumps(coco))
+    with pytest.raises(DatasetError, match=r"category ids \[9\]"):
+        load_coco(tmp_path / "ann.json", tmp_path / "images", "toy")
+
 
 def test_load_dota_turns_quadrilaterals_into_enclosing_boxes(tmp_path):
     (tmp_path / "images").mkdir()
