@@ -47,22 +47,30 @@ def missing_dependencies() -> list[str]:
 
 
 def python_executable() -> str:
-    """The Python interpreter of this QGIS: ``sys.executable`` is the QGIS binary on some platforms."""
+    """A Python interpreter of the same version as QGIS's embedded one, to run pip with.
+
+    ``sys.executable`` is the QGIS binary on some platforms and an unrelated ``python3`` shim on
+    others, so look beside the embedded Python's prefix first (``<prefix>/bin/python3.X`` on
+    Linux and macOS, ``<prefix>/python.exe`` on Windows).
+    """
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    prefix = Path(sys.exec_prefix)
+    candidates = [prefix / "bin" / f"python{version}", prefix / "python.exe", prefix / "bin" / "python3"]
     exe = Path(sys.executable)
     if exe.name.lower().startswith("python"):
-        return str(exe)
-    candidates = [Path(sys.exec_prefix) / "python.exe", Path(sys.exec_prefix) / "bin" / "python3",
-                  exe.parent / "python3", exe.parent / "bin" / "python3"]
+        candidates.append(exe)
     for candidate in candidates:
-        if candidate.is_file():
+        if candidate.is_file() and os.access(candidate, os.X_OK):
             return str(candidate)
-    return shutil.which("python3") or "python3"
+    return shutil.which(f"python{version}") or shutil.which("python3") or "python3"
 
 
 def install_command(names: list[str]) -> list[str]:
     """The pip command line that installs ``names`` (import names) into the plugin's folder."""
     requirements = [REQUIRED[name] for name in names]
-    return [python_executable(), "-m", "pip", "install", "--disable-pip-version-check", "--upgrade",
+    # --no-deps: at run time onnxruntime needs only NumPy; its other dependencies (sympy,
+    # protobuf...) serve its tools, and a second NumPy must never shadow the one QGIS uses.
+    return [python_executable(), "-m", "pip", "install", "--disable-pip-version-check", "--upgrade", "--no-deps",
             "--target", str(deps_folder()), *requirements]
 
 

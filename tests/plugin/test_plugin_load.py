@@ -62,7 +62,9 @@ def test_missing_onnxruntime_shows_message_and_blocks_run(qgis_iface, utm_raster
         assert banner.missing == ["onnxruntime"]
         assert not banner.isHidden()
         assert "onnxruntime" in banner.label.text() and "onnxruntime" in banner.install_button.text()
-        assert "--target" in dependencies.install_command(["onnxruntime"])
+        command = dependencies.install_command(["onnxruntime"])
+        assert command[-1] == "onnxruntime==1.20.1" and "--no-deps" in command
+        assert command[command.index("--target") + 1] == str(dependencies.deps_folder())
         assert not plugin.dock.run_button.isEnabled()
         qgis_iface.messageBar().clear_messages()
         plugin.dock._run()  # a slot: reports, never raises
@@ -124,3 +126,11 @@ def test_settings_persist_through_qgssettings(qgis_iface):
         assert SettingsPanel().settings() == loaded
     finally:
         saved.save()
+
+
+def test_pip_runs_with_a_python_of_qgis_version():
+    import subprocess
+
+    done = subprocess.run([dependencies.python_executable(), "-c", "import sys; print(sys.version_info[:2])"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == str(tuple(sys.version_info[:2]))
