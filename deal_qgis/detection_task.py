@@ -15,8 +15,12 @@ from qgis.core import QgsTask
 from qgis.PyQt.QtCore import pyqtSignal
 
 from engine.errors import CancelledError, DealError
+from engine.feature_table import feature_table
 from engine.prompts import PointPrompt
+from engine.runtime import load_model
+from engine.session import Session
 
+from .result_layers import write_density
 from .session_cache import SessionCache, SessionEntry
 from .settings import DealSettings
 from .translation import tr
@@ -62,9 +66,6 @@ class DetectionTask(QgsTask):
             self.stageChanged.emit(message)
 
     def _entry(self) -> SessionEntry:
-        from engine.runtime import load_model
-        from engine.session import Session
-
         key = self.settings.session_key(self.source.fingerprint)
         entry = self.sessions.get(key)
         if entry is None:
@@ -82,8 +83,6 @@ class DetectionTask(QgsTask):
     def run(self) -> bool:
         started = time.perf_counter()
         try:
-            from engine.feature_table import feature_table
-
             entry = self._entry()
             calls_before = entry.session.encoder_calls
             result = entry.session.detect(self.prompts, score_threshold=self.settings.score_threshold or None,
@@ -91,8 +90,6 @@ class DetectionTask(QgsTask):
             new_tiles = entry.session.encoder_calls - calls_before
             table = feature_table(result)
             if self.density_path is not None and result.density is not None:
-                from .result_layers import write_density
-
                 self._progress(1.0, tr("writing density raster"))
                 write_density(result.density, self.density_path)
             if self.isCanceled():

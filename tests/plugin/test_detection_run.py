@@ -67,7 +67,7 @@ def wait_for(app, dock: DealDock, timeout_s: float = 120.0) -> bool:
     return task.outcome is not None
 
 
-def test_run_adds_styled_layers_and_reuses_encoding(qgis_app, dock, utm_raster):
+def test_run_adds_styled_layers_and_reuses_encoding(qgis_app, dock, utm_raster, tmp_path):
     _, centres = scene_with_objects(256)
     dock.layer_combo.setLayer(utm_raster)
     click_pixel(dock, utm_raster, centres[0][0] + 0.5, centres[0][1] + 0.5, "vehicle")
@@ -94,13 +94,20 @@ def test_run_adds_styled_layers_and_reuses_encoding(qgis_app, dock, utm_raster):
     encoded = task.outcome.entry.session.encoder_calls
     assert encoded > 0
 
-    # one more click on an identical object: the scene's encoding is reused, no tile is encoded again
+    # one more click on an identical object: the scene's encoding is reused, no tile is encoded
+    # again; this time results go to files in the output folder
     click_pixel(dock, utm_raster, centres[3][0] + 0.5, centres[3][1] + 0.5, "vehicle")
+    dock.settings_panel.output.setFilePath(str(tmp_path))
     second = dock.start_run()
     assert wait_for(qgis_app, dock), second.error
     assert second.outcome.new_tiles == 0 and second.outcome.entry.session.encoder_calls == encoded
     assert len(dock.sessions) == 1
     assert dock.encode_label.text().endswith("reused")
+    saved = dock.detections
+    assert saved.providerType() == "ogr" and saved.source().startswith(str(tmp_path))
+    assert saved.featureCount() == len(second.outcome.result) and saved.crs() == utm_raster.crs()
+    assert isinstance(saved.renderer(), QgsCategorizedSymbolRenderer)
+    assert dock.density.source().startswith(str(tmp_path))
 
 
 def test_cancel_stops_fast_and_adds_nothing(qgis_app, dock, tmp_path, qgis_new_project):
