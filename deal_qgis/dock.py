@@ -87,6 +87,9 @@ class DealDock(QgsDockWidget):
         self.task: DetectionTask | None = None
         self.detections: QgsVectorLayer | None = None
         self.density: QgsRasterLayer | None = None
+        # raster name and time stamp of the running task, for its layers' and files' names
+        self._run_name = ""
+        self._run_stamp = ""
         self._build()
         self.clicks.changed.connect(self._show_clicks)
         self.tool.clicked.connect(self._add_click)
@@ -169,7 +172,7 @@ class DealDock(QgsDockWidget):
         layout.addWidget(self.export_button)
 
         self.settings_panel = SettingsPanel(body)
-        self.settings_panel.changed.connect(self._settings_changed)
+        self.settings_panel.changed.connect(self._update_buttons)
         layout.addWidget(self.settings_panel)
         layout.addStretch(1)
 
@@ -258,13 +261,10 @@ class DealDock(QgsDockWidget):
         self.clicks.clear()
 
     # ---- run ----------------------------------------------------------------------------------
-    def _settings_changed(self) -> None:
-        self._update_buttons()
-
-    def _density_path(self, layer: QgsRasterLayer, stamp: str) -> Path:
+    def _density_path(self, raster_name: str, stamp: str) -> Path:
         folder = self.settings_panel.settings().output_folder
         base = Path(folder) if folder else Path(QgsProcessingUtils.tempFolder())
-        return base / f"deal_{_file_stem(layer.name())}_{stamp}_density.tif"
+        return base / f"deal_{_file_stem(raster_name)}_{stamp}_density.tif"
 
     @guarded
     def _run(self) -> None:
@@ -281,9 +281,9 @@ class DealDock(QgsDockWidget):
             raise NoPromptsError(tr("Click at least one object on the map before running."))
         source = QgsLayerSource(layer)
         prompts = [click.to_prompt(layer.crs(), source.georef) for click in self.clicks.items()]
-        stamp = time.strftime("%Y%m%d_%H%M%S")
-        self._run_layer, self._run_stamp = layer, stamp
-        task = DetectionTask(source, prompts, self.settings_panel.settings(), self.sessions, self._density_path(layer, stamp))
+        self._run_name, self._run_stamp = layer.name(), time.strftime("%Y%m%d_%H%M%S")
+        task = DetectionTask(source, prompts, self.settings_panel.settings(), self.sessions,
+                             self._density_path(self._run_name, self._run_stamp))
         task.stageChanged.connect(self.stage_label.setText)
         task.progressChanged.connect(lambda value: self.progress.setValue(int(value)))
         task.taskCompleted.connect(self._task_completed)
@@ -305,7 +305,7 @@ class DealDock(QgsDockWidget):
     def _task_completed(self) -> None:
         task, self.task = self.task, None
         self._update_buttons()
-        self.show_outcome(task.outcome, self._run_layer, self._run_stamp)
+        self.show_outcome(task.outcome, self._run_name, self._run_stamp)
 
     @guarded
     def _task_terminated(self) -> None:
@@ -318,22 +318,22 @@ class DealDock(QgsDockWidget):
         else:
             self.stage_label.setText(tr("cancelled: nothing was added"))
 
-    def show_outcome(self, outcome: RunOutcome, raster: QgsRasterLayer, stamp: str) -> None:
+    def show_outcome(self, outcome: RunOutcome, raster_name: str, stamp: str) -> None:
         """Add the run's layers to the project and show counts and encoding reuse in the panel."""
         result = outcome.result
         colours = {c: self.palette.colour(c) for c in result.category_names}
         counts = result.counts
-        name = tr("DEAL detections - {0}").format(raster.name())
+        name = tr("DEAL detections - {0}").format(raster_name)
         layer = detection_layer(outcome.table, result.georef.crs_wkt, name)
         folder = self.settings_panel.settings().output_folder
         if folder:
-            path = export_layer(layer, Path(folder) / f"deal_{_file_stem(raster.name())}_{stamp}.gpkg")
+            path = export_layer(layer, Path(folder) / f"deal_{_file_stem(raster_name)}_{stamp}.gpkg")
             layer = QgsVectorLayer(str(path), name, "ogr")
         style_detections(layer, colours)
         store_counts(layer, counts, result.stats)
         project = QgsProject.instance()
         if outcome.density_path is not None:
-            heat = density_layer(outcome.density_path, tr("DEAL density - {0}").format(raster.name()))
+            heat = density_layer(outcome.density_path, tr("DEAL density - {0}").format(raster_name))
             store_counts(heat, counts)
             project.addMapLayer(heat)
             self.density = heat

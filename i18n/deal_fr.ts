@@ -49,22 +49,22 @@
         <translation>L'installation de {0} a échoué ; la sortie de pip se trouve dans le panneau Journal des messages, onglet DEAL. Un redémarrage de QGIS peut être nécessaire.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="48"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="52"/>
         <source>DEAL detection</source>
         <translation>Détection DEAL</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="71"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="72"/>
         <source>loading model</source>
         <translation>chargement du modèle</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="96"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="93"/>
         <source>writing density raster</source>
         <translation>écriture du raster de densité</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="99"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="96"/>
         <source>Run cancelled.</source>
         <translation>Exécution annulée.</translation>
     </message>
@@ -74,77 +74,77 @@
         <translation>DEAL - Détection de petits objets</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="112"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="115"/>
         <source>Raster</source>
         <translation>Raster</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="116"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="119"/>
         <source>Pick a preset or type a new category name, then click one object of that kind on the map.</source>
         <translation>Choisissez une catégorie prédéfinie ou saisissez un nouveau nom, puis cliquez sur un objet de ce type sur la carte.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="161"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="164"/>
         <source>Category</source>
         <translation>Catégorie</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="122"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="125"/>
         <source>Click objects on the map</source>
         <translation>Cliquer des objets sur la carte</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="124"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="127"/>
         <source>Click one object (or a few) of the chosen category; Ctrl+Z undoes the last click.</source>
         <translation>Cliquez sur un objet (ou quelques-uns) de la catégorie choisie ; Ctrl+Z annule le dernier clic.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="132"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="135"/>
         <source>Remove</source>
         <translation>Supprimer</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="134"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="137"/>
         <source>Undo</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="136"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="139"/>
         <source>Clear</source>
         <translation>Effacer</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="144"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="147"/>
         <source>Detect</source>
         <translation>Détecter</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="146"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="149"/>
         <source>Cancel</source>
         <translation>Interrompre</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="161"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="164"/>
         <source>Count</source>
         <translation>Nombre</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="167"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="170"/>
         <source>Export detections...</source>
         <translation>Exporter les détections…</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="202"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="205"/>
         <source>Choose a raster layer in the DEAL panel first (open one with Layer &gt; Add Layer).</source>
         <translation>Choisissez d'abord une couche raster dans le panneau DEAL (ouvrez-en une avec Couche &gt; Ajouter une couche).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="224"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="227"/>
         <source>Type or pick a category before clicking (e.g. vehicle).</source>
         <translation>Saisissez ou choisissez une catégorie avant de cliquer (par ex. vehicle).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="228"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="231"/>
         <source>The click is outside the raster &apos;{0}&apos;; click on the image.</source>
         <translation>Le clic est en dehors du raster « {0} » ; cliquez sur l'image.</translation>
     </message>
@@ -301,37 +301,27 @@
         <translation>Ouvrir le panneau DEAL : cliquez sur un objet, trouvez tous les objets de ce type</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="70"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="66"/>
         <source>Detect small objects from point prompts</source>
         <translation>Détecter de petits objets à partir de points</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="73"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="69"/>
         <source>Finds every object like the clicked ones (cars, ships, aircraft...) in a raster.</source>
         <translation>Trouve dans un raster tous les objets semblables à ceux cliqués (voitures, navires, avions…).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="82"/>
-        <source>&lt;p&gt;Click one object of each kind (one point per object, with its category in an attribute) and DEAL finds all objects of those kinds across the whole raster.&lt;/p&gt;&lt;p&gt;Outputs: the objects as rectangles in the raster&apos;s CRS with their category, score and size in metres; a table of counts per category; and a density raster (one band per category).&lt;/p&gt;&lt;p&gt;The raster is encoded tile by tile once; later runs on the same raster with other points reuse that encoding (in this QGIS session, or across sessions with a feature cache folder).&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Cliquez sur un objet de chaque type (un point par objet, avec sa catégorie dans un attribut) et DEAL trouve tous les objets de ces types dans tout le raster.&lt;/p&gt;&lt;p&gt;Sorties : les objets sous forme de rectangles dans le SCR du raster avec leur catégorie, leur score et leur taille en mètres ; une table des nombres par catégorie ; et un raster de densité (une bande par catégorie).&lt;/p&gt;&lt;p&gt;Le raster est encodé une seule fois, tuile par tuile ; les exécutions suivantes sur le même raster avec d'autres points réutilisent cet encodage (dans cette session QGIS, ou entre sessions avec un dossier de cache des caractéristiques).&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="95"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="47"/>
         <source>Prompt points</source>
         <translation>Points d'exemple</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="97"/>
-        <source>Points, each on one example object, in any CRS (they are reprojected to the raster&apos;s). One point per kind is enough; more points of a kind make it more reliable.</source>
-        <translation>Points, chacun sur un objet exemple, dans n'importe quel SCR (ils sont reprojetés dans celui du raster). Un point par type suffit ; plusieurs points d'un même type rendent la détection plus fiable.</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="100"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="52"/>
         <source>Category field</source>
         <translation>Champ de catégorie</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="102"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="54"/>
         <source>Attribute of the prompt points holding each point&apos;s category, e.g. &apos;vehicle&apos; or &apos;ship&apos;. Points with the same category form one kind of object.</source>
         <translation>Attribut des points d'exemple contenant la catégorie de chaque point, par ex. « vehicle » ou « ship ». Les points de même catégorie forment un type d'objet.</translation>
     </message>
@@ -341,99 +331,84 @@
         <translation>Seuil de score</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="108"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="96"/>
         <source>Detections scoring below this (0 to 1) are dropped: raise it for fewer false alarms, lower it to miss fewer objects. Not set: the model&apos;s own threshold.</source>
         <translation>Les détections dont le score est inférieur (0 à 1) sont écartées : augmentez-le pour moins de fausses alertes, baissez-le pour manquer moins d'objets. Non défini : le seuil du modèle.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="113"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="101"/>
         <source>Detected objects</source>
         <translation>Objets détectés</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="114"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="103"/>
         <source>One rectangle per object in the raster&apos;s CRS, with category, score (0 to 1), length_m, width_m and area_m2.</source>
         <translation>Un rectangle par objet dans le SCR du raster, avec category, score (0 à 1), length_m, width_m et area_m2.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="117"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="106"/>
         <source>Density map</source>
         <translation>Carte de densité</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="119"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="108"/>
         <source>GeoTIFF of object density on a coarse grid: with several categories band 1 is their sum, then one band per category.</source>
         <translation>GeoTIFF de la densité d'objets sur une grille grossière : avec plusieurs catégories, la bande 1 est leur somme, puis une bande par catégorie.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="122"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="111"/>
         <source>Counts per category</source>
         <translation>Nombres par catégorie</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="124"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="113"/>
         <source>A table (no geometry): category, count (objects detected) and estimated_count (the density map&apos;s total, an estimate independent of the threshold).</source>
         <translation>Une table (sans géométrie) : category, count (objets détectés) et estimated_count (total de la carte de densité, une estimation indépendante du seuil).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="127"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="116"/>
         <source>Objects detected</source>
         <translation>Objets détectés</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="57"/>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="66"/>
         <source>Tiles encoded in this run</source>
         <translation>Tuiles encodées lors de cette exécution</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="58"/>
-        <source>Tiles reused from earlier runs</source>
-        <translation>Tuiles réutilisées d'exécutions précédentes</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="139"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="70"/>
         <source>Choose the category field: the attribute of the prompt points that holds each point&apos;s category (e.g. &apos;vehicle&apos;).</source>
         <translation>Choisissez le champ de catégorie : l'attribut des points d'exemple qui contient la catégorie de chaque point (par ex. « vehicle »).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="147"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="129"/>
         <source>{} prompt point(s); categories: {}.</source>
         <translation>{} point(s) d'exemple ; catégories : {}.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="151"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="134"/>
         <source>Reusing the encoded raster of an earlier run.</source>
         <translation>Réutilisation du raster encodé lors d'une exécution précédente.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="70"/>
-        <source>Tiles encoded: {}; reused: {}.</source>
-        <translation>Tuiles encodées : {} ; réutilisées : {}.</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="159"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="143"/>
         <source>Objects detected: {}.</source>
         <translation>Objets détectés : {}.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="168"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="152"/>
         <source>Writing outputs</source>
         <translation>Écriture des sorties</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="32"/>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="36"/>
         <source>Encode raster for fast detection</source>
         <translation>Encoder le raster pour une détection rapide</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="35"/>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="39"/>
         <source>Prepares a raster once so that detections with any prompt points run fast.</source>
         <translation>Prépare un raster une fois pour que les détections avec n'importe quels points soient rapides.</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="44"/>
-        <source>&lt;p&gt;Runs the expensive part of detection (encoding the raster tile by tile) without any prompt points. Give a feature cache folder to keep the result on disk: &apos;Detect small objects from point prompts&apos; with the same raster, model, tiling and cache folder then skips encoding, also in later QGIS sessions and on the command line. Without a folder the encoding is kept in memory until QGIS closes.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;Exécute la partie coûteuse de la détection (l'encodage du raster tuile par tuile) sans aucun point d'exemple. Indiquez un dossier de cache des caractéristiques pour conserver le résultat sur disque : « Détecter de petits objets à partir de points » avec le même raster, modèle, tuilage et dossier de cache saute alors l'encodage, y compris dans les sessions QGIS suivantes et en ligne de commande. Sans dossier, l'encodage reste en mémoire jusqu'à la fermeture de QGIS.&lt;/p&gt;</translation>
     </message>
     <message>
         <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="114"/>
@@ -441,37 +416,37 @@
         <translation>Dossier de cache des caractéristiques</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="31"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="42"/>
         <source> and {} more</source>
         <translation> et {} autres</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="49"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="91"/>
         <source>The prompt layer has no field &apos;{}&apos;. Choose the field that holds each point&apos;s category (e.g. &apos;vehicle&apos;, &apos;ship&apos;).</source>
         <translation>La couche de points d'exemple n'a pas de champ « {} ». Choisissez le champ qui contient la catégorie de chaque point (par ex. « vehicle », « ship »).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="52"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="94"/>
         <source>The prompt layer must hold points (one click on one object each); it holds {}.</source>
         <translation>La couche d'exemples doit contenir des points (un clic sur un objet chacun) ; elle contient {}.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="85"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="127"/>
         <source>Field &apos;{}&apos; is empty for prompt point(s) {}. Give every point a category (e.g. &apos;vehicle&apos;) or remove it.</source>
         <translation>Le champ « {} » est vide pour le ou les points d'exemple {}. Donnez une catégorie à chaque point (par ex. « vehicle ») ou supprimez-le.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="88"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="130"/>
         <source>Prompt point(s) {} cannot be reprojected from {} to the raster&apos;s CRS {}. Check the prompt layer&apos;s CRS.</source>
         <translation>Le ou les points d'exemple {} ne peuvent pas être reprojetés de {} vers le SCR du raster {}. Vérifiez le SCR de la couche d'exemples.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="93"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="135"/>
         <source>Prompt point(s) {} lie outside the raster. Move them onto the raster, or check the prompt layer&apos;s CRS ({}).</source>
         <translation>Le ou les points d'exemple {} sont en dehors du raster. Déplacez-les sur le raster ou vérifiez le SCR de la couche d'exemples ({}).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="97"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="139"/>
         <source>The prompt layer holds no points. Add at least one point on an object of each kind to find (or uncheck &apos;Selected features only&apos; if nothing is selected).</source>
         <translation>La couche d'exemples ne contient aucun point. Ajoutez au moins un point sur un objet de chaque type à trouver (ou décochez « Entités sélectionnées uniquement » si rien n'est sélectionné).</translation>
     </message>
@@ -486,14 +461,9 @@
         <translation>L'image où chercher : un fichier raster avec un SCR (GeoTIFF, JPEG2000, VRT…). Toute taille : il est lu tuile par tuile.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="86"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="87"/>
         <source>Bands read as red, green, blue</source>
         <translation>Bandes lues comme rouge, vert, bleu</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="86"/>
-        <source>Three band numbers, e.g. 1,2,3 (one band is repeated as grey). Not set: the bands marked red, green and blue, else the first three.</source>
-        <translation>Trois numéros de bande, par ex. 1,2,3 (une seule bande est répétée en niveaux de gris). Non défini : les bandes marquées rouge, vert et bleu, sinon les trois premières.</translation>
     </message>
     <message>
         <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="95"/>
@@ -526,22 +496,17 @@
         <translation>Dossier contenant le modèle DEAL (encoder.onnx et prompt_head.onnx). Par défaut : le modèle fourni avec l'extension.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="114"/>
-        <source>Folder where the encoded scene is kept. Later runs on the same raster with the same model and tiling reuse it instead of encoding again (see &apos;Encode scene&apos;). Not set: encodings are kept in memory for this QGIS session only.</source>
-        <translation>Dossier où la scène encodée est conservée. Les exécutions suivantes sur le même raster avec le même modèle et le même tuilage la réutilisent au lieu d'encoder à nouveau (voir « Encoder la scène »). Non défini : les encodages restent en mémoire pour cette session QGIS uniquement.</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="127"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="128"/>
         <source>The raster layer cannot be loaded. Check that the file exists.</source>
         <translation>La couche raster ne peut pas être chargée. Vérifiez que le fichier existe.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="129"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="130"/>
         <source>The raster &apos;{}&apos; has no CRS, so the prompt points cannot be placed on it and sizes in metres are unknown. Assign its CRS first (Layer Properties &gt; Source, or Raster &gt; Projections &gt; Assign Projection).</source>
         <translation>Le raster « {} » n'a pas de SCR : les points d'exemple ne peuvent pas y être placés et les tailles en mètres sont inconnues. Attribuez-lui d'abord son SCR (Propriétés de la couche &gt; Source, ou Raster &gt; Projections &gt; Assigner une projection).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="140"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="141"/>
         <source>The feature cache folder {} cannot be created ({}). Choose a folder you can write to.</source>
         <translation>Le dossier de cache des caractéristiques {} ne peut pas être créé ({}). Choisissez un dossier accessible en écriture.</translation>
     </message>
@@ -641,7 +606,7 @@
         <translation>Impossible d'exporter vers « {0} » : utilisez un nom se terminant par .gpkg, .shp ou .geojson.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="77"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="78"/>
         <source>The tile settings do not suit the model: {0}. Change them in the DEAL settings (0 = the model&apos;s own).</source>
         <translation>Les réglages de tuiles ne conviennent pas au modèle : {0}. Modifiez-les dans les paramètres DEAL (0 = ceux du modèle).</translation>
     </message>
@@ -656,9 +621,90 @@
         <translation>Recouvrement entre tuiles voisines, en pixels du modèle, pour que les objets en bord de tuile soient vus en entier. Moins de la moitié de la taille des tuiles. Non défini : le recouvrement du modèle.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/session_pool.py" line="42"/>
+        <location filename="../../work/main/deal_qgis/processing/session_pool.py" line="70"/>
         <source>The tiling cannot be used: {}. Change the tile size or overlap, or leave them unset to use the model&apos;s own.</source>
         <translation>Ce tuilage est inutilisable : {}. Modifiez la taille des tuiles ou le recouvrement, ou laissez-les vides pour utiliser ceux du modèle.</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="78"/>
+        <source>Click one object of each kind (one point per object, with its category in an attribute) and DEAL finds all objects of those kinds across the whole raster.
+Outputs: the objects as rectangles in the raster&apos;s CRS with their category, score and size in metres; a table of counts per category; and a density raster (one band per category).
+The raster is encoded tile by tile once; later runs on the same raster with other points reuse that encoding (in this QGIS session, or across sessions with a feature cache folder).</source>
+        <translation>Cliquez sur un objet de chaque type (un point par objet, avec sa catégorie dans un attribut) et DEAL trouve tous les objets de ces types dans tout le raster.
+Sorties : les objets sous forme de rectangles dans le SCR du raster avec leur catégorie, leur score et leur taille en mètres ; une table des nombres par catégorie ; et un raster de densité (une bande par catégorie).
+Le raster est encodé une seule fois, tuile par tuile ; les exécutions suivantes sur le même raster avec d'autres points réutilisent cet encodage (dans cette session QGIS, ou entre sessions avec un dossier de cache des caractéristiques).</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="91"/>
+        <source>One point per kind is enough; more points of a kind make it more reliable.</source>
+        <translation>Un point par type suffit ; plusieurs points d'un même type rendent la détection plus fiable.</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="118"/>
+        <source>Tile reads answered from encoded tiles</source>
+        <translation>Lectures de tuiles servies par des tuiles déjà encodées</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="142"/>
+        <source>Tiles encoded: {}; tile reads answered from encoded tiles: {}.</source>
+        <translation>Tuiles encodées : {} ; lectures servies par des tuiles déjà encodées : {}.</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="48"/>
+        <source>Runs the expensive part of detection, encoding the raster tile by tile, without writing any result. Give a feature cache folder to keep the encoding on disk: &apos;Detect small objects from point prompts&apos; with the same raster, model, tiling and folder then skips it, also in later QGIS sessions and with qgis_process. Without a folder it is kept in memory until QGIS closes.
+Detection looks at each kind of object at the resolution that brings it to the model&apos;s working size. Give a few example points to encode at the resolution of their kinds; without points the raster is encoded at its own resolution.</source>
+        <translation>Exécute la partie coûteuse de la détection, l'encodage du raster tuile par tuile, sans écrire de résultat. Indiquez un dossier de cache des caractéristiques pour conserver l'encodage sur disque : « Détecter de petits objets à partir de points » avec le même raster, modèle, tuilage et dossier le saute alors, y compris dans les sessions QGIS suivantes et avec qgis_process. Sans dossier, il reste en mémoire jusqu'à la fermeture de QGIS.
+La détection examine chaque type d'objet à la résolution qui l'amène à la taille de travail du modèle. Donnez quelques points d'exemple pour encoder à la résolution de leurs types ; sans points, le raster est encodé à sa propre résolution.</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="62"/>
+        <source>Optional: one or a few points per kind of object you will detect later. Not set: the raster is encoded at its own resolution.</source>
+        <translation>Facultatif : un ou quelques points par type d'objet que vous détecterez ensuite. Non défini : le raster est encodé à sa propre résolution.</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="67"/>
+        <source>Tiles found already encoded</source>
+        <translation>Tuiles trouvées déjà encodées</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="81"/>
+        <source>Encoding at {:.3g} model pixels per raster pixel</source>
+        <translation>Encodage à {:.3g} pixels du modèle par pixel du raster</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="86"/>
+        <source>Tiles encoded: {}; found already encoded: {}.</source>
+        <translation>Tuiles encodées : {} ; trouvées déjà encodées : {}.</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/help_text.py" line="18"/>
+        <source>Parameters:</source>
+        <translation>Paramètres :</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="49"/>
+        <source>Points, each on one example object, in any CRS (they are reprojected to the raster&apos;s). {}</source>
+        <translation>Points, chacun sur un objet exemple, dans n'importe quel SCR (ils sont reprojetés dans celui du raster). {}</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/provider.py" line="25"/>
+        <source>DEAL — detect any small object from point prompts</source>
+        <translation>DEAL — détection de petits objets à partir de points</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="87"/>
+        <source>Three band numbers in red, green, blue order, e.g. 1,2,3 or 3,2,1; or one band number for a grey image. Not set: the bands marked red, green and blue, else the first three.</source>
+        <translation>Trois numéros de bande dans l'ordre rouge, vert, bleu, par ex. 1,2,3 ou 3,2,1 ; ou un seul numéro de bande pour une image en niveaux de gris. Non défini : les bandes marquées rouge, vert et bleu, sinon les trois premières.</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="114"/>
+        <source>Folder where the encoded raster is kept. Later runs on the same raster with the same model and tiling reuse it instead of encoding again (see &apos;Encode raster for fast detection&apos;). Not set: encodings are kept in memory for this QGIS session only.</source>
+        <translation>Dossier où le raster encodé est conservé. Les exécutions suivantes sur le même raster avec le même modèle et le même tuilage le réutilisent au lieu d'encoder à nouveau (voir « Encoder le raster pour une détection rapide »). Non défini : les encodages restent en mémoire pour cette session QGIS uniquement.</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="156"/>
+        <source>Bands &apos;{}&apos; cannot be used: give three band numbers for red, green and blue (e.g. 1,2,3 or 3,2,1) or one band number for a grey image.</source>
+        <translation>Les bandes « {} » sont inutilisables : donnez trois numéros de bande pour le rouge, le vert et le bleu (par ex. 1,2,3 ou 3,2,1) ou un seul numéro pour une image en niveaux de gris.</translation>
     </message>
 </context>
 </TS>

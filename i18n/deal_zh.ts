@@ -49,22 +49,22 @@
         <translation>安装 {0} 失败；pip 的输出见“日志消息”面板的 DEAL 标签页。可能需要重启 QGIS。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="48"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="52"/>
         <source>DEAL detection</source>
         <translation>DEAL 检测</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="71"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="72"/>
         <source>loading model</source>
         <translation>正在加载模型</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="96"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="93"/>
         <source>writing density raster</source>
         <translation>正在写入密度栅格</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="99"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="96"/>
         <source>Run cancelled.</source>
         <translation>运行已取消。</translation>
     </message>
@@ -74,77 +74,77 @@
         <translation>DEAL - 任意小目标检测</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="112"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="115"/>
         <source>Raster</source>
         <translation>栅格</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="116"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="119"/>
         <source>Pick a preset or type a new category name, then click one object of that kind on the map.</source>
         <translation>选择预设类别或输入新的类别名称，然后在地图上点击一个该类目标。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="161"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="164"/>
         <source>Category</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="122"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="125"/>
         <source>Click objects on the map</source>
         <translation>在地图上点击目标</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="124"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="127"/>
         <source>Click one object (or a few) of the chosen category; Ctrl+Z undoes the last click.</source>
         <translation>点击所选类别的一个（或几个）目标；Ctrl+Z 撤销上一次点击。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="132"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="135"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="134"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="137"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="136"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="139"/>
         <source>Clear</source>
         <translation>清除</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="144"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="147"/>
         <source>Detect</source>
         <translation>检测</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="146"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="149"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="161"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="164"/>
         <source>Count</source>
         <translation>数量</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="167"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="170"/>
         <source>Export detections...</source>
         <translation>导出检测结果……</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="202"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="205"/>
         <source>Choose a raster layer in the DEAL panel first (open one with Layer &gt; Add Layer).</source>
         <translation>请先在 DEAL 面板中选择栅格图层（可通过 图层 &gt; 添加图层 打开）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="224"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="227"/>
         <source>Type or pick a category before clicking (e.g. vehicle).</source>
         <translation>点击前请输入或选择类别（例如 vehicle）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="228"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="231"/>
         <source>The click is outside the raster &apos;{0}&apos;; click on the image.</source>
         <translation>点击位置在栅格“{0}”之外；请在影像上点击。</translation>
     </message>
@@ -301,37 +301,27 @@
         <translation>打开 DEAL 面板：点击一个目标，找到所有同类目标</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="70"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="66"/>
         <source>Detect small objects from point prompts</source>
         <translation>根据提示点检测小目标</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="73"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="69"/>
         <source>Finds every object like the clicked ones (cars, ships, aircraft...) in a raster.</source>
         <translation>在栅格中找到所有与点击目标相似的目标（汽车、船舶、飞机……）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="82"/>
-        <source>&lt;p&gt;Click one object of each kind (one point per object, with its category in an attribute) and DEAL finds all objects of those kinds across the whole raster.&lt;/p&gt;&lt;p&gt;Outputs: the objects as rectangles in the raster&apos;s CRS with their category, score and size in metres; a table of counts per category; and a density raster (one band per category).&lt;/p&gt;&lt;p&gt;The raster is encoded tile by tile once; later runs on the same raster with other points reuse that encoding (in this QGIS session, or across sessions with a feature cache folder).&lt;/p&gt;</source>
-        <translation>&lt;p&gt;为每类目标点击一个目标（每个目标一个点，其类别写在属性中），DEAL 会在整幅栅格中找到这些类别的所有目标。&lt;/p&gt;&lt;p&gt;输出：以栅格坐标系表示的目标矩形，附带类别、得分和以米为单位的尺寸；按类别统计的数量表；以及密度栅格（每个类别一个波段）。&lt;/p&gt;&lt;p&gt;栅格只按瓦片编码一次；之后在同一栅格上使用其他点的运行会复用该编码（在本次 QGIS 会话中，或配合特征缓存文件夹跨会话复用）。&lt;/p&gt;</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="95"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="47"/>
         <source>Prompt points</source>
         <translation>提示点</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="97"/>
-        <source>Points, each on one example object, in any CRS (they are reprojected to the raster&apos;s). One point per kind is enough; more points of a kind make it more reliable.</source>
-        <translation>点，每个点位于一个示例目标上，可为任意坐标系（会重投影到栅格的坐标系）。每类一个点即可；同类多个点会更可靠。</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="100"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="52"/>
         <source>Category field</source>
         <translation>类别字段</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="102"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="54"/>
         <source>Attribute of the prompt points holding each point&apos;s category, e.g. &apos;vehicle&apos; or &apos;ship&apos;. Points with the same category form one kind of object.</source>
         <translation>提示点中保存每个点类别的属性，例如“vehicle”或“ship”。类别相同的点构成一类目标。</translation>
     </message>
@@ -341,99 +331,84 @@
         <translation>得分阈值</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="108"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="96"/>
         <source>Detections scoring below this (0 to 1) are dropped: raise it for fewer false alarms, lower it to miss fewer objects. Not set: the model&apos;s own threshold.</source>
         <translation>得分低于此值（0 到 1）的检测将被丢弃：调高可减少误报，调低可减少漏检。未设置：使用模型自身的阈值。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="113"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="101"/>
         <source>Detected objects</source>
         <translation>检测到的目标</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="114"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="103"/>
         <source>One rectangle per object in the raster&apos;s CRS, with category, score (0 to 1), length_m, width_m and area_m2.</source>
         <translation>每个目标一个矩形，使用栅格坐标系，附带 category、score（0 到 1）、length_m、width_m 和 area_m2。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="117"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="106"/>
         <source>Density map</source>
         <translation>密度图</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="119"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="108"/>
         <source>GeoTIFF of object density on a coarse grid: with several categories band 1 is their sum, then one band per category.</source>
         <translation>粗网格上的目标密度 GeoTIFF：有多个类别时，波段 1 为其总和，之后每个类别一个波段。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="122"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="111"/>
         <source>Counts per category</source>
         <translation>按类别计数</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="124"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="113"/>
         <source>A table (no geometry): category, count (objects detected) and estimated_count (the density map&apos;s total, an estimate independent of the threshold).</source>
         <translation>一张表（无几何）：category、count（检测到的目标数）和 estimated_count（密度图总和，一个与阈值无关的估计）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="127"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="116"/>
         <source>Objects detected</source>
         <translation>检测到的目标数</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="57"/>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="66"/>
         <source>Tiles encoded in this run</source>
         <translation>本次运行编码的瓦片数</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="58"/>
-        <source>Tiles reused from earlier runs</source>
-        <translation>从先前运行复用的瓦片数</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="139"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="70"/>
         <source>Choose the category field: the attribute of the prompt points that holds each point&apos;s category (e.g. &apos;vehicle&apos;).</source>
         <translation>请选择类别字段：提示点中保存每个点类别的属性（例如“vehicle”）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="147"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="129"/>
         <source>{} prompt point(s); categories: {}.</source>
         <translation>{} 个提示点；类别：{}。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="151"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="134"/>
         <source>Reusing the encoded raster of an earlier run.</source>
         <translation>正在复用先前运行中已编码的栅格。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="70"/>
-        <source>Tiles encoded: {}; reused: {}.</source>
-        <translation>已编码瓦片：{}；复用：{}。</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="159"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="143"/>
         <source>Objects detected: {}.</source>
         <translation>检测到的目标：{}。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="168"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="152"/>
         <source>Writing outputs</source>
         <translation>正在写入输出</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="32"/>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="36"/>
         <source>Encode raster for fast detection</source>
         <translation>编码栅格以加速检测</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="35"/>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="39"/>
         <source>Prepares a raster once so that detections with any prompt points run fast.</source>
         <translation>预先处理一次栅格，使之后任意提示点的检测都能快速运行。</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="44"/>
-        <source>&lt;p&gt;Runs the expensive part of detection (encoding the raster tile by tile) without any prompt points. Give a feature cache folder to keep the result on disk: &apos;Detect small objects from point prompts&apos; with the same raster, model, tiling and cache folder then skips encoding, also in later QGIS sessions and on the command line. Without a folder the encoding is kept in memory until QGIS closes.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;在没有任何提示点的情况下运行检测中开销最大的部分（按瓦片编码栅格）。指定特征缓存文件夹可将结果保存在磁盘上：之后使用相同栅格、模型、瓦片设置和缓存文件夹运行“根据提示点检测小目标”时将跳过编码，在以后的 QGIS 会话和命令行中同样有效。不指定文件夹时，编码结果保存在内存中直到 QGIS 关闭。&lt;/p&gt;</translation>
     </message>
     <message>
         <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="114"/>
@@ -441,37 +416,37 @@
         <translation>特征缓存文件夹</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="31"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="42"/>
         <source> and {} more</source>
         <translation> 以及另外 {} 个</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="49"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="91"/>
         <source>The prompt layer has no field &apos;{}&apos;. Choose the field that holds each point&apos;s category (e.g. &apos;vehicle&apos;, &apos;ship&apos;).</source>
         <translation>提示点图层没有字段“{}”。请选择保存每个点类别的字段（例如“vehicle”、“ship”）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="52"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="94"/>
         <source>The prompt layer must hold points (one click on one object each); it holds {}.</source>
         <translation>提示图层必须包含点（每个点对应点击一个目标）；但它包含的是 {}。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="85"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="127"/>
         <source>Field &apos;{}&apos; is empty for prompt point(s) {}. Give every point a category (e.g. &apos;vehicle&apos;) or remove it.</source>
         <translation>字段“{}”在提示点 {} 中为空。请为每个点指定类别（例如“vehicle”）或将其删除。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="88"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="130"/>
         <source>Prompt point(s) {} cannot be reprojected from {} to the raster&apos;s CRS {}. Check the prompt layer&apos;s CRS.</source>
         <translation>提示点 {} 无法从 {} 重投影到栅格坐标系 {}。请检查提示图层的坐标系。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="93"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="135"/>
         <source>Prompt point(s) {} lie outside the raster. Move them onto the raster, or check the prompt layer&apos;s CRS ({}).</source>
         <translation>提示点 {} 位于栅格之外。请将其移到栅格上，或检查提示图层的坐标系（{}）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="97"/>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="139"/>
         <source>The prompt layer holds no points. Add at least one point on an object of each kind to find (or uncheck &apos;Selected features only&apos; if nothing is selected).</source>
         <translation>提示图层中没有点。请为每类要查找的目标至少添加一个点（若未选择任何要素，请取消勾选“仅选中的要素”）。</translation>
     </message>
@@ -486,14 +461,9 @@
         <translation>要搜索的影像：带坐标系的栅格文件（GeoTIFF、JPEG2000、VRT……）。任意大小：按瓦片读取。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="86"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="87"/>
         <source>Bands read as red, green, blue</source>
         <translation>作为红、绿、蓝读取的波段</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="86"/>
-        <source>Three band numbers, e.g. 1,2,3 (one band is repeated as grey). Not set: the bands marked red, green and blue, else the first three.</source>
-        <translation>三个波段号，例如 1,2,3（单个波段将作为灰度重复）。未设置：使用标记为红、绿、蓝的波段，否则使用前三个波段。</translation>
     </message>
     <message>
         <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="95"/>
@@ -526,22 +496,17 @@
         <translation>包含 DEAL 模型（encoder.onnx 和 prompt_head.onnx）的文件夹。默认：插件自带的模型。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="114"/>
-        <source>Folder where the encoded scene is kept. Later runs on the same raster with the same model and tiling reuse it instead of encoding again (see &apos;Encode scene&apos;). Not set: encodings are kept in memory for this QGIS session only.</source>
-        <translation>保存已编码场景的文件夹。之后在相同栅格、相同模型和瓦片设置下的运行会复用它而不再重新编码（见“编码场景”）。未设置：编码结果仅在本次 QGIS 会话的内存中保存。</translation>
-    </message>
-    <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="127"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="128"/>
         <source>The raster layer cannot be loaded. Check that the file exists.</source>
         <translation>无法加载栅格图层。请检查文件是否存在。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="129"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="130"/>
         <source>The raster &apos;{}&apos; has no CRS, so the prompt points cannot be placed on it and sizes in metres are unknown. Assign its CRS first (Layer Properties &gt; Source, or Raster &gt; Projections &gt; Assign Projection).</source>
         <translation>栅格“{}”没有坐标系，因此无法在其上放置提示点，也无法得知以米为单位的尺寸。请先为其指定坐标系（图层属性 &gt; 源，或 栅格 &gt; 投影 &gt; 指定投影）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="140"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="141"/>
         <source>The feature cache folder {} cannot be created ({}). Choose a folder you can write to.</source>
         <translation>无法创建特征缓存文件夹 {}（{}）。请选择一个可写入的文件夹。</translation>
     </message>
@@ -641,7 +606,7 @@
         <translation>无法导出到“{0}”：请使用以 .gpkg、.shp 或 .geojson 结尾的文件名。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="77"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="78"/>
         <source>The tile settings do not suit the model: {0}. Change them in the DEAL settings (0 = the model&apos;s own).</source>
         <translation>瓦片设置不适用于该模型：{0}。请在 DEAL 设置中修改（0 = 使用模型自身的设置）。</translation>
     </message>
@@ -656,9 +621,90 @@
         <translation>相邻瓦片的重叠量（以模型像素计），使位于瓦片边缘的目标能被完整看到。须小于瓦片大小的一半。未设置：使用模型自身的重叠量。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/session_pool.py" line="42"/>
+        <location filename="../../work/main/deal_qgis/processing/session_pool.py" line="70"/>
         <source>The tiling cannot be used: {}. Change the tile size or overlap, or leave them unset to use the model&apos;s own.</source>
         <translation>无法使用该瓦片设置：{}。请修改瓦片大小或重叠量，或留空以使用模型自身的设置。</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="78"/>
+        <source>Click one object of each kind (one point per object, with its category in an attribute) and DEAL finds all objects of those kinds across the whole raster.
+Outputs: the objects as rectangles in the raster&apos;s CRS with their category, score and size in metres; a table of counts per category; and a density raster (one band per category).
+The raster is encoded tile by tile once; later runs on the same raster with other points reuse that encoding (in this QGIS session, or across sessions with a feature cache folder).</source>
+        <translation>为每类目标点击一个目标（每个目标一个点，其类别写在属性中），DEAL 会在整幅栅格中找到这些类别的所有目标。
+输出：以栅格坐标系表示的目标矩形，附带类别、得分和以米为单位的尺寸；按类别统计的数量表；以及密度栅格（每个类别一个波段）。
+栅格只按瓦片编码一次；之后在同一栅格上使用其他点的运行会复用该编码（在本次 QGIS 会话中，或配合特征缓存文件夹跨会话复用）。</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="91"/>
+        <source>One point per kind is enough; more points of a kind make it more reliable.</source>
+        <translation>每类一个点即可；同类多个点会更可靠。</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="118"/>
+        <source>Tile reads answered from encoded tiles</source>
+        <translation>由已编码瓦片提供的瓦片读取次数</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="142"/>
+        <source>Tiles encoded: {}; tile reads answered from encoded tiles: {}.</source>
+        <translation>已编码瓦片：{}；由已编码瓦片提供的读取：{}。</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="48"/>
+        <source>Runs the expensive part of detection, encoding the raster tile by tile, without writing any result. Give a feature cache folder to keep the encoding on disk: &apos;Detect small objects from point prompts&apos; with the same raster, model, tiling and folder then skips it, also in later QGIS sessions and with qgis_process. Without a folder it is kept in memory until QGIS closes.
+Detection looks at each kind of object at the resolution that brings it to the model&apos;s working size. Give a few example points to encode at the resolution of their kinds; without points the raster is encoded at its own resolution.</source>
+        <translation>运行检测中开销最大的部分——按瓦片编码栅格，不写出任何结果。指定特征缓存文件夹可将编码保存在磁盘上：之后使用相同栅格、模型、瓦片设置和文件夹运行“根据提示点检测小目标”时将跳过编码，在以后的 QGIS 会话和 qgis_process 中同样有效。不指定文件夹时，编码保存在内存中直到 QGIS 关闭。
+检测会以使各类目标达到模型工作尺寸的分辨率来查看它们。给出几个示例点即可按其类别对应的分辨率编码；没有示例点时，栅格按其自身分辨率编码。</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="62"/>
+        <source>Optional: one or a few points per kind of object you will detect later. Not set: the raster is encoded at its own resolution.</source>
+        <translation>可选：为之后要检测的每类目标给出一个或几个点。未设置：栅格按其自身分辨率编码。</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="67"/>
+        <source>Tiles found already encoded</source>
+        <translation>已存在编码的瓦片数</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="81"/>
+        <source>Encoding at {:.3g} model pixels per raster pixel</source>
+        <translation>以每栅格像素 {:.3g} 个模型像素进行编码</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="86"/>
+        <source>Tiles encoded: {}; found already encoded: {}.</source>
+        <translation>已编码瓦片：{}；已存在编码：{}。</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/help_text.py" line="18"/>
+        <source>Parameters:</source>
+        <translation>参数：</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/prompt_points.py" line="49"/>
+        <source>Points, each on one example object, in any CRS (they are reprojected to the raster&apos;s). {}</source>
+        <translation>点，每个点位于一个示例目标上，可为任意坐标系（会重投影到栅格的坐标系）。{}</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/provider.py" line="25"/>
+        <source>DEAL — detect any small object from point prompts</source>
+        <translation>DEAL — 根据提示点检测任意小目标</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="87"/>
+        <source>Three band numbers in red, green, blue order, e.g. 1,2,3 or 3,2,1; or one band number for a grey image. Not set: the bands marked red, green and blue, else the first three.</source>
+        <translation>按红、绿、蓝顺序给出三个波段号，例如 1,2,3 或 3,2,1；灰度影像给出一个波段号。未设置：使用标记为红、绿、蓝的波段，否则使用前三个波段。</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="114"/>
+        <source>Folder where the encoded raster is kept. Later runs on the same raster with the same model and tiling reuse it instead of encoding again (see &apos;Encode raster for fast detection&apos;). Not set: encodings are kept in memory for this QGIS session only.</source>
+        <translation>保存已编码栅格的文件夹。之后在相同栅格、相同模型和瓦片设置下的运行会复用它而不再重新编码（见“编码栅格以加速检测”）。未设置：编码结果仅在本次 QGIS 会话的内存中保存。</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="156"/>
+        <source>Bands &apos;{}&apos; cannot be used: give three band numbers for red, green and blue (e.g. 1,2,3 or 3,2,1) or one band number for a grey image.</source>
+        <translation>无法使用波段“{}”：请为红、绿、蓝给出三个波段号（例如 1,2,3 或 3,2,1），灰度影像给出一个波段号。</translation>
     </message>
 </context>
 </TS>
