@@ -27,7 +27,7 @@ from engine.results import DetectionResult
 from ..plugin_paths import icon_path
 from ..result_layers import detection_layer, write_density
 from ..translation import tr
-from .feedback_bridge import FeedbackBridge, processing_errors
+from .feedback_bridge import FeedbackBridge, run_with_analyst_errors
 from .help_text import algorithm_help
 from .prompt_points import add_prompt_parameters, read_prompts
 from .scene_parameters import add_engine_parameters, add_raster_parameters, scene_settings
@@ -76,12 +76,12 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
 
     def shortHelpString(self) -> str:
         return algorithm_help(tr(
-            "<p>Click one object of each kind (one point per object, with its category in an attribute) and "
-            "DEAL finds all objects of those kinds across the whole raster.</p>"
-            "<p>Outputs: the objects as rectangles in the raster's CRS with their category, score and size in "
-            "metres; a table of counts per category; and a density raster (one band per category).</p>"
-            "<p>The raster is encoded tile by tile once; later runs on the same raster with other points reuse "
-            "that encoding (in this QGIS session, or across sessions with a feature cache folder).</p>"), self)
+            "Click one object of each kind (one point per object, with its category in an attribute) and "
+            "DEAL finds all objects of those kinds across the whole raster.\n"
+            "Outputs: the objects as rectangles in the raster's CRS with their category, score and size in "
+            "metres; a table of counts per category; and a density raster (one band per category).\n"
+            "The raster is encoded tile by tile once; later runs on the same raster with other points reuse "
+            "that encoding (in this QGIS session, or across sessions with a feature cache folder)."), self)
 
     def createInstance(self) -> "DetectAlgorithm":
         return DetectAlgorithm()
@@ -119,25 +119,26 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters: dict, context: QgsProcessingContext,
                          feedback: QgsProcessingFeedback) -> dict:
+        return run_with_analyst_errors(lambda: self._detect(parameters, context, feedback))
+
+    def _detect(self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> dict:
         settings = scene_settings(self, parameters, context)
         threshold = None if parameters.get(SCORE_THRESHOLD) is None else \
             self.parameterAsDouble(parameters, SCORE_THRESHOLD, context)
+        prompts = read_prompts(self, parameters, context, settings)
+        feedback.pushInfo(tr("{} prompt point(s); categories: {}.").format(
+            len(prompts), ", ".join(dict.fromkeys(p.category for p in prompts))))
         bridge = FeedbackBridge(feedback, 0.0, _DETECT_SHARE)
-        with processing_errors():
-            prompts = read_prompts(self, parameters, context, settings)
-            feedback.pushInfo(tr("{} prompt point(s); categories: {}.").format(
-                len(prompts), ", ".join(dict.fromkeys(p.category for p in prompts))))
-            with pooled_session(settings) as (entry, reused):
-                if reused:
-                    feedback.pushInfo(tr("Reusing the encoded raster of an earlier run."))
-                session = entry.session
-                # counted on the Session: result.stats leaves out the tiles read to embed the clicks
-                calls_before, hits_before = session.encoder_calls, session.cache_hits
-                result = session.detect(prompts, score_threshold=threshold, progress=bridge.progress,
-                                        cancel=bridge.cancel)
-                encoded = session.encoder_calls - calls_before
-                cached = session.cache_hits - hits_before
-            outputs = self._write_outputs(result, settings.crs, parameters, context, feedback)
+        with pooled_session(settings) as (session, reused):
+            if reused:
+                feedback.pushInfo(tr("Reusing the encoded raster of an earlier run."))
+            # counted on the Session: result.stats leaves out the tiles read to embed the clicks
+            calls_before, hits_before = session.encoder_calls, session.cache_hits
+            result = session.detect(prompts, score_threshold=threshold, progress=bridge.progress,
+                                    cancel=bridge.cancel)
+            encoded = session.encoder_calls - calls_before
+            cached = session.cache_hits - hits_before
+        outputs = self._write_outputs(result, settings.crs, parameters, context, feedback)
         feedback.pushInfo(tr("Tiles encoded: {}; tile reads answered from encoded tiles: {}.").format(encoded, cached))
         feedback.pushInfo(tr("Objects detected: {}.").format(
             ", ".join(f"{name} {n}" for name, n in result.counts.items())))

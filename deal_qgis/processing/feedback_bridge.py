@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
-from typing import Iterator
+from typing import Callable
 
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
@@ -45,10 +44,16 @@ class FeedbackBridge:
         return self._feedback.isCanceled()
 
 
-@contextlib.contextmanager
-def processing_errors() -> Iterator[None]:
-    """Re-raise the engine's user-facing errors as QgsProcessingException with the same message."""
+def run_with_analyst_errors(process: Callable[[], dict]) -> dict:
+    """``process()``, with engine errors (DealError) and Processing errors re-raised as a new
+    QgsProcessingException that carries only the message.
+
+    Only the message, not the traceback: QGIS keeps the exception an algorithm raises alive
+    for good, and with it every frame of the traceback, so a raster opened deep in the run
+    (a GDAL dataset) would outlive QGIS and crash the process when Python shuts down.
+    """
     try:
-        yield
-    except DealError as error:
-        raise QgsProcessingException(str(error)) from error
+        return process()
+    except (DealError, QgsProcessingException) as error:
+        message = str(error)
+    raise QgsProcessingException(message)

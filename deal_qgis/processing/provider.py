@@ -6,8 +6,10 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from ..plugin_paths import icon_path
+from ..translation import tr
 from .detect_algorithm import DetectAlgorithm
 from .encode_algorithm import EncodeAlgorithm
+from .session_pool import forget_encodings
 
 
 class DealProvider(QgsProcessingProvider):
@@ -20,7 +22,7 @@ class DealProvider(QgsProcessingProvider):
         return "DEAL"
 
     def longName(self) -> str:
-        return "DEAL — detect any small object from point prompts"
+        return tr("DEAL — detect any small object from point prompts")
 
     def icon(self) -> QIcon:
         path = icon_path()
@@ -29,6 +31,10 @@ class DealProvider(QgsProcessingProvider):
     def supportedOutputRasterLayerExtensions(self) -> list[str]:
         # The density map is always written by GDAL's GeoTIFF driver.
         return ["tif"]
+
+    def unload(self) -> None:
+        # Frees the encoded rasters and models this provider's runs kept in memory.
+        forget_encodings()
 
     def loadAlgorithms(self) -> None:
         self.addAlgorithm(DetectAlgorithm())

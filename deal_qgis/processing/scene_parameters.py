@@ -28,7 +28,6 @@ from ..layer_source import QgsLayerSource
 from ..settings import DEVICES
 from ..translation import tr
 from .feature_store import FeatureStore
-from .feedback_bridge import processing_errors
 
 INPUT = "INPUT"
 BANDS = "BANDS"
@@ -65,9 +64,9 @@ class SceneSettings:
         return (self.source.fingerprint, os.path.realpath(self.model_dir), self.device, self.tile_size,
                 self.overlap, self.cache_dir and os.path.realpath(self.cache_dir))
 
-    def feature_cache(self) -> FeatureCache | None:
-        """The cache a new Session gets: one backed by ``cache_dir`` when set, else the engine's default."""
-        return FeatureStore(self.cache_dir) if self.cache_dir else None
+    def feature_cache(self) -> FeatureCache:
+        """A new cache for encoded tiles: backed by ``cache_dir`` when set, else memory (spilling to a temp folder)."""
+        return FeatureStore(self.cache_dir) if self.cache_dir else FeatureCache()
 
 
 def _with_help(parameter: QgsProcessingParameterDefinition, help_text: str,
@@ -122,7 +121,8 @@ def add_engine_parameters(algorithm: QgsProcessingAlgorithm) -> None:
 
 def scene_settings(algorithm: QgsProcessingAlgorithm, parameters: dict,
                    context: QgsProcessingContext) -> SceneSettings:
-    """Read and check the shared parameters; QgsProcessingException with an analyst's message when wrong."""
+    """Read and check the shared parameters; QgsProcessingException or the engine's DealError
+    (InvalidRasterError for unreadable rasters or bands) with an analyst's message when wrong."""
     layer = algorithm.parameterAsRasterLayer(parameters, INPUT, context)
     if layer is None:
         raise QgsProcessingException(tr("The raster layer cannot be loaded. Check that the file exists."))
@@ -141,8 +141,7 @@ def scene_settings(algorithm: QgsProcessingAlgorithm, parameters: dict,
             raise QgsProcessingException(tr("The feature cache folder {} cannot be created ({}). Choose a folder "
                                             "you can write to.").format(cache_dir, error.strerror)) from None
     bands = _bands(algorithm.parameterAsString(parameters, BANDS, context))
-    with processing_errors():
-        source = QgsLayerSource(layer, bands)
+    source = QgsLayerSource(layer, bands)
     return SceneSettings(source, layer.crs(), model_dir,
                          DEVICES[algorithm.parameterAsEnum(parameters, DEVICE, context)],
                          tile_size, overlap, cache_dir)

@@ -12,14 +12,15 @@ from tests.plugin.plugin_rasters import scene_with_objects, write_geotiff
 
 @pytest.fixture(scope="session")
 def deal_provider(qgis_processing):
-    """The DEAL provider in QGIS's Processing registry (as the plugin's initProcessing adds it)."""
+    """The DEAL provider in QGIS's Processing registry, added and removed as the plugin does."""
     from deal_qgis.processing.provider import DealProvider
 
     registry = QgsApplication.processingRegistry()
-    if registry.providerById("deal") is None:
-        provider = DealProvider()
-        assert registry.addProvider(provider)
-    return registry.providerById("deal")
+    assert registry.providerById("deal") is None
+    provider = DealProvider()
+    assert registry.addProvider(provider)
+    yield provider
+    registry.removeProvider(provider)
 
 
 @pytest.fixture(scope="session")

@@ -10,16 +10,16 @@ import pytest
 from osgeo import gdal, osr
 from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 
-from deal_qgis.processing.session_pool import forget_sessions
+from deal_qgis.processing.session_pool import forget_encodings
 from deal_scene_files import PIXEL_M, SCENE_EPSG, SCENE_ORIGIN, SCENE_PX
 
 
 @pytest.fixture
-def fresh_sessions():
-    """No Session kept from earlier tests: the run starts as in a new QGIS process."""
-    forget_sessions()
+def fresh_pool():
+    """Nothing encoded kept from earlier tests: the run starts as in a new QGIS process."""
+    forget_encodings()
     yield
-    forget_sessions()
+    forget_encodings()
 
 
 def _detect(scene_data: dict, **params) -> dict:
@@ -28,7 +28,7 @@ def _detect(scene_data: dict, **params) -> dict:
                                           **params})
 
 
-def test_outputs_in_raster_crs_with_consistent_counts(deal_provider, scene_data, tmp_path, fresh_sessions):
+def test_outputs_in_raster_crs_with_consistent_counts(deal_provider, scene_data, tmp_path, fresh_pool):
     # threshold 0 keeps every proposal, so there are detections to count whatever the model's training
     result = _detect(scene_data, SCORE_THRESHOLD=0.0, OUTPUT=str(tmp_path / "objects.gpkg"),
                      DENSITY=str(tmp_path / "density.tif"), COUNTS=str(tmp_path / "counts.gpkg"))
@@ -65,7 +65,7 @@ def test_outputs_in_raster_crs_with_consistent_counts(deal_provider, scene_data,
     assert result["ENCODED_TILES"] > 0
 
 
-def test_second_run_and_new_process_reuse_encoded_tiles(deal_provider, scene_data, tmp_path, fresh_sessions):
+def test_second_run_and_new_process_reuse_encoded_tiles(deal_provider, scene_data, tmp_path, fresh_pool):
     cache = tmp_path / "features"
     first = _detect(scene_data, CACHE_DIR=str(cache))
     assert first["ENCODED_TILES"] > 0
@@ -75,26 +75,26 @@ def test_second_run_and_new_process_reuse_encoded_tiles(deal_provider, scene_dat
     assert second["ENCODED_TILES"] == 0
     assert second["CACHED_TILES"] > first["CACHED_TILES"]
 
-    forget_sessions()  # what a new QGIS process starts with: only the cache folder survives
+    forget_encodings()  # what a new QGIS process starts with: only the cache folder survives
     third = _detect(scene_data, CACHE_DIR=str(cache))
     assert third["ENCODED_TILES"] == 0
     assert third["CACHED_TILES"] == second["CACHED_TILES"]
     assert third["DETECTIONS"] == first["DETECTIONS"]
 
 
-def test_encode_with_prompts_prepares_what_detect_needs(deal_provider, scene_data, tmp_path, fresh_sessions):
+def test_encode_with_prompts_prepares_what_detect_needs(deal_provider, scene_data, tmp_path, fresh_pool):
     cache = tmp_path / "features"
     encoded = processing.run("deal:encode", {"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"],
                                              "CATEGORY_FIELD": "cat", "DEVICE": 1, "CACHE_DIR": str(cache)})
     assert encoded["ENCODED_TILES"] > 0
     assert len(list(cache.glob("*.npz"))) == encoded["ENCODED_TILES"]
-    forget_sessions()
+    forget_encodings()
     detected = _detect(scene_data, CACHE_DIR=str(cache))
     assert detected["ENCODED_TILES"] == 0
     assert detected["CACHED_TILES"] > 0
 
 
-def test_encode_without_prompts_covers_the_raster_once(deal_provider, scene_data, fresh_sessions):
+def test_encode_without_prompts_covers_the_raster_once(deal_provider, scene_data, fresh_pool):
     first = processing.run("deal:encode", {"INPUT": scene_data["scene"], "DEVICE": 1})
     again = processing.run("deal:encode", {"INPUT": scene_data["scene"], "DEVICE": 1})
     assert first["ENCODED_TILES"] > 0
@@ -102,7 +102,7 @@ def test_encode_without_prompts_covers_the_raster_once(deal_provider, scene_data
     assert again["CACHED_TILES"] == first["ENCODED_TILES"] + first["CACHED_TILES"]
 
 
-def test_cancel_writes_nothing(deal_provider, scene_data, tmp_path, fresh_sessions):
+def test_cancel_writes_nothing(deal_provider, scene_data, tmp_path, fresh_pool):
     feedback = QgsProcessingFeedback()
     feedback.cancel()
     output = tmp_path / "objects.gpkg"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
-from deal_qgis.processing.feedback_bridge import FeedbackBridge, processing_errors
+from deal_qgis.processing.feedback_bridge import FeedbackBridge, run_with_analyst_errors
 from engine.errors import CancelledError, PromptOutsideRasterError
 
 
@@ -45,15 +45,20 @@ def test_cancel_follows_the_feedback():
 
 
 @pytest.mark.parametrize("error", [PromptOutsideRasterError("the click at (5, 5) is outside"),
-                                   CancelledError("cancelled by the user; nothing was written")])
-def test_engine_errors_become_processing_errors_with_the_same_message(error):
+                                   CancelledError("cancelled by the user; nothing was written"),
+                                   QgsProcessingException("The raster 'x' has no CRS")])
+def test_errors_come_out_as_processing_errors_with_the_message_only(error):
+    def failing_run() -> dict:
+        raise error
+
     with pytest.raises(QgsProcessingException) as raised:
-        with processing_errors():
-            raise error
+        run_with_analyst_errors(failing_run)
     assert str(raised.value) == str(error)
+    assert raised.value.__context__ is None and raised.value.__cause__ is None
+    assert "failing_run" not in [entry.name for entry in raised.traceback]
 
 
-def test_other_errors_pass_through():
+def test_results_and_other_errors_pass_through():
+    assert run_with_analyst_errors(lambda: {"DETECTIONS": 3}) == {"DETECTIONS": 3}
     with pytest.raises(ZeroDivisionError):
-        with processing_errors():
-            1 / 0
+        run_with_analyst_errors(lambda: 1 / 0)
