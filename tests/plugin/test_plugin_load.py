@@ -94,20 +94,17 @@ def test_missing_numpy_panel_still_opens(qgis_iface, monkeypatch):
         plugin.unload()
 
 
-def test_processing_provider_registered_when_available(qgis_iface):
-    try:
-        from deal_qgis.processing.provider import DealProvider  # noqa: F401
-    except ImportError:
-        import pytest
+def test_processing_provider_registered(qgis_iface):
+    from deal_qgis.processing.provider import DealProvider
 
-        pytest.skip("engineer C's Processing provider is not in this checkout yet")
     plugin = deal_qgis.classFactory(qgis_iface)
     plugin.initGui()
     try:
-        assert plugin.provider is not None
+        assert isinstance(plugin.provider, DealProvider)
         assert QgsApplication.processingRegistry().providerById(plugin.provider.id()) is not None
     finally:
         plugin.unload()
+    assert QgsApplication.processingRegistry().providerById("deal") is None
 
 
 def test_settings_persist_through_qgssettings(qgis_iface):
