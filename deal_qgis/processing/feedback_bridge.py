@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import traceback
 from typing import Callable
 
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
@@ -45,15 +46,18 @@ class FeedbackBridge:
 
 
 def run_with_analyst_errors(process: Callable[[], dict]) -> dict:
-    """``process()``, with engine errors (DealError) and Processing errors re-raised as a new
-    QgsProcessingException that carries only the message.
+    """``process()``, with any error re-raised as a new QgsProcessingException holding only text:
+    the message of engine errors (DealError) and Processing errors, the formatted traceback of
+    anything else (a bug, to report).
 
-    Only the message, not the traceback: QGIS keeps the exception an algorithm raises alive
-    for good, and with it every frame of the traceback, so a raster opened deep in the run
-    (a GDAL dataset) would outlive QGIS and crash the process when Python shuts down.
+    Only text: QGIS keeps the exception an algorithm raises alive for good, and with it every
+    frame of its traceback, so a raster opened deep in the run (a GDAL dataset) would outlive
+    QGIS and crash the process when Python shuts down.
     """
     try:
         return process()
     except (DealError, QgsProcessingException) as error:
         message = str(error)
+    except Exception as error:
+        message = "".join(traceback.format_exception(error)).rstrip()
     raise QgsProcessingException(message)

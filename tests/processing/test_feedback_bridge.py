@@ -58,7 +58,8 @@ def test_errors_come_out_as_processing_errors_with_the_message_only(error):
     assert "failing_run" not in [entry.name for entry in raised.traceback]
 
 
-def test_results_and_other_errors_pass_through():
+def test_results_pass_through_and_bugs_keep_their_traceback_as_text():
     assert run_with_analyst_errors(lambda: {"DETECTIONS": 3}) == {"DETECTIONS": 3}
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(QgsProcessingException, match=r"(?s)Traceback.*1 / 0.*ZeroDivisionError") as raised:
         run_with_analyst_errors(lambda: 1 / 0)
+    assert raised.value.__context__ is None
