@@ -1,8 +1,9 @@
 """The engine's RasterSource over a QGIS raster layer, read through the GDAL that ships with QGIS.
 
-Everything about the layer (file, CRS, size, band statistics) is captured when the source is
-built, on the main thread; ``read`` then only touches GDAL, so the engine can call it from a
-QgsTask's worker thread. Each thread opens its own GDAL dataset: datasets are not thread-safe.
+What the source needs from the layer (file, CRS, size) is captured when it is built, on the
+main thread; ``read`` then only touches GDAL, so the engine can call it from a QgsTask's worker
+thread. Each thread opens its own GDAL dataset: datasets are not thread-safe. Band statistics
+(a read of the whole scene) wait for the first ``read``, so they are taken in the worker too.
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ class QgsLayerSource:
         self.georef = crs_georeference(layer.crs(), dataset.GetGeoTransform())
         self._local = threading.local()
         self._local.dataset = dataset
-        self._ranges = {b: self._band_range(dataset, b) for b in set(self.bands)}
+        self._ranges: dict[int, tuple[float, float]] | None = None
+        self._ranges_lock = threading.Lock()
         self.fingerprint = self._fingerprint()
 
     def _dataset(self) -> gdal.Dataset:
@@ -131,10 +133,19 @@ class QgsLayerSource:
         low, high = np.percentile(values, [_LOW_PERCENTILE, _HIGH_PERCENTILE])
         return float(low), float(high if high > low else low + 1.0)
 
+    def band_ranges(self) -> dict[int, tuple[float, float]]:
+        """(low, high) per band number, computed once, on first use."""
+        with self._ranges_lock:
+            if self._ranges is None:
+                self._ranges = {b: self._band_range(self._dataset(), b) for b in set(self.bands)}
+            return self._ranges
+
     def _fingerprint(self) -> str:
+        """Identifies the pixels the engine sees: the file's identity and the band choice (the
+        normalisation is a function of both)."""
         stat = os.stat(self.path) if os.path.exists(self.path) else None
         key = repr((os.path.abspath(self.path), stat and (stat.st_size, stat.st_mtime_ns), self.width, self.height,
-                    self.bands, sorted(self._ranges.items()), self.georef.geotransform, self.georef.crs_wkt))
+                    self.bands, self.georef.geotransform, self.georef.crs_wkt))
         return hashlib.sha1(key.encode()).hexdigest()[:16]
 
     def read(self, window: Window, out_shape: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -153,6 +164,7 @@ class QgsLayerSource:
         if oc1 <= oc0 or or1 <= or0:
             return image, valid
         alg = gdal.GRIORA_Average if sx < 1 or sy < 1 else gdal.GRIORA_Bilinear
+        ranges = self.band_ranges()
         dataset = self._dataset()
         region = dict(xoff=c0, yoff=r0, win_xsize=c1 - c0, win_ysize=r1 - r0, buf_xsize=oc1 - oc0, buf_ysize=or1 - or0)
         inside = np.ones((or1 - or0, oc1 - oc0), bool)
@@ -163,7 +175,7 @@ class QgsLayerSource:
                 values = band.ReadAsArray(resample_alg=alg, **region)
                 if values is None:
                     raise InvalidRasterError(tr("Reading '{0}' failed: {1}. The file may be truncated.").format(self.path, gdal.GetLastErrorMsg()))
-                low, high = self._ranges[band_no]
+                low, high = ranges[band_no]
                 planes[band_no] = np.clip((values.astype(np.float32) - low) / (high - low), 0.0, 1.0)
                 if band.GetMaskFlags() != gdal.GMF_ALL_VALID:
                     inside &= band.GetMaskBand().ReadAsArray(resample_alg=gdal.GRIORA_NearestNeighbour, **region) > 0
