@@ -53,7 +53,3 @@ class CategoryPalette:
             r, g, b = colorsys.hsv_to_rgb(hue, 0.75, 0.9)
             self._colours[category] = QColor(int(r * 255), int(g * 255), int(b * 255))
         return QColor(self._colours[category])
-
-    def known(self) -> list[str]:
-        return list(self._colours)
-

@@ -25,7 +25,3 @@ def icon_path() -> Path:
 
 def translations_dir() -> Path:
     return resource_root() / "i18n"
-
-
-def metadata_path() -> Path:
-    return resource_root() / "metadata.txt"

@@ -16,7 +16,7 @@ CONTEXT = "DEAL"
 
 def tr(text: str) -> str:
     """The translation of ``text`` in the user's QGIS language (``text`` itself if none)."""
-    return QCoreApplication.translate("DEAL", text)
+    return QCoreApplication.translate(CONTEXT, text)
 
 
 def user_language() -> str:
