@@ -49,6 +49,7 @@ from .layer_source import QgsLayerSource, layer_georeference
 from .result_layers import density_layer, detection_layer, store_counts, style_detections
 from .session_cache import SessionCache
 from .settings_panel import SettingsPanel
+from .stage_text import stage_text
 from .translation import tr
 from .vector_export import export_layer
 
@@ -284,7 +285,7 @@ class DealDock(QgsDockWidget):
         self._run_name, self._run_stamp = layer.name(), time.strftime("%Y%m%d_%H%M%S")
         task = DetectionTask(source, prompts, self.settings_panel.settings(), self.sessions,
                              self._density_path(self._run_name, self._run_stamp))
-        task.stageChanged.connect(self.stage_label.setText)
+        task.stageChanged.connect(lambda message: self.stage_label.setText(stage_text(message)))
         task.progressChanged.connect(lambda value: self.progress.setValue(int(value)))
         task.taskCompleted.connect(self._task_completed)
         task.taskTerminated.connect(self._task_terminated)

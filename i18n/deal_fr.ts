@@ -74,172 +74,172 @@
         <translation>DEAL - Détection de petits objets</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="115"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="116"/>
         <source>Raster</source>
         <translation>Raster</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="119"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="120"/>
         <source>Pick a preset or type a new category name, then click one object of that kind on the map.</source>
         <translation>Choisissez une catégorie prédéfinie ou saisissez un nouveau nom, puis cliquez sur un objet de ce type sur la carte.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="164"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="165"/>
         <source>Category</source>
         <translation>Catégorie</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="125"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="126"/>
         <source>Click objects on the map</source>
         <translation>Cliquer des objets sur la carte</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="127"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="128"/>
         <source>Click one object (or a few) of the chosen category; Ctrl+Z undoes the last click.</source>
         <translation>Cliquez sur un objet (ou quelques-uns) de la catégorie choisie ; Ctrl+Z annule le dernier clic.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="135"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="136"/>
         <source>Remove</source>
         <translation>Supprimer</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="137"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="138"/>
         <source>Undo</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="139"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="140"/>
         <source>Clear</source>
         <translation>Effacer</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="147"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="148"/>
         <source>Detect</source>
         <translation>Détecter</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="149"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="150"/>
         <source>Cancel</source>
         <translation>Interrompre</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="164"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="165"/>
         <source>Count</source>
         <translation>Nombre</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="170"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="171"/>
         <source>Export detections...</source>
         <translation>Exporter les détections…</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="205"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="206"/>
         <source>Choose a raster layer in the DEAL panel first (open one with Layer &gt; Add Layer).</source>
         <translation>Choisissez d'abord une couche raster dans le panneau DEAL (ouvrez-en une avec Couche &gt; Ajouter une couche).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="227"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="228"/>
         <source>Type or pick a category before clicking (e.g. vehicle).</source>
         <translation>Saisissez ou choisissez une catégorie avant de cliquer (par ex. vehicle).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="231"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="232"/>
         <source>The click is outside the raster &apos;{0}&apos;; click on the image.</source>
         <translation>Le clic est en dehors du raster « {0} » ; cliquez sur l'image.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="276"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="277"/>
         <source>A detection is already running; wait for it or cancel it.</source>
         <translation>Une détection est déjà en cours ; attendez-la ou interrompez-la.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="278"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="279"/>
         <source>Install the missing Python packages first (see the top of the DEAL panel).</source>
         <translation>Installez d'abord les paquets Python manquants (voir le haut du panneau DEAL).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="281"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="282"/>
         <source>Click at least one object on the map before running.</source>
         <translation>Cliquez sur au moins un objet sur la carte avant de lancer.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="293"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="294"/>
         <source>starting</source>
         <translation>démarrage</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="301"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="302"/>
         <source>cancelling...</source>
         <translation>interruption…</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="316"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="317"/>
         <source>failed</source>
         <translation>échec</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="319"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="320"/>
         <source>cancelled: nothing was added</source>
         <translation>interrompu : rien n'a été ajouté</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="326"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="327"/>
         <source>DEAL detections - {0}</source>
         <translation>Détections DEAL - {0}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="336"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="337"/>
         <source>DEAL density - {0}</source>
         <translation>Densité DEAL - {0}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="342"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="343"/>
         <source>done in {0:.1f} s</source>
         <translation>terminé en {0:.1f} s</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="70"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="71"/>
         <source>Scene encoded ({0} tiles, {1:.1f} s) — reused</source>
         <translation>Scène encodée ({0} tuiles, {1:.1f} s) — réutilisée</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="71"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="72"/>
         <source>Scene encoded ({0} tiles, {1:.1f} s)</source>
         <translation>Scène encodée ({0} tuiles, {1:.1f} s)</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="346"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="347"/>
         <source>{0} objects found: {1}</source>
         <translation>{0} objets trouvés : {1}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="361"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="362"/>
         <source>Run a detection first: there is no detection layer to export.</source>
         <translation>Lancez d'abord une détection : il n'y a aucune couche de détections à exporter.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="362"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="363"/>
         <source>GeoPackage (*.gpkg)</source>
         <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="362"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="363"/>
         <source>Shapefile (*.shp)</source>
         <translation>Shapefile (*.shp)</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="362"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="363"/>
         <source>GeoJSON, WGS 84 (*.geojson)</source>
         <translation>GeoJSON, WGS 84 (*.geojson)</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="363"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="364"/>
         <source>Export detections</source>
         <translation>Exporter les détections</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="369"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="370"/>
         <source>Detections written to {0}</source>
         <translation>Détections écrites dans {0}</translation>
     </message>
@@ -249,42 +249,42 @@
         <translation>Erreur inattendue : {0}. Les détails sont dans le panneau Journal des messages, onglet DEAL.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="34"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="35"/>
         <source>The layer &apos;{0}&apos; is not valid: its file cannot be read. Check that the file still exists.</source>
         <translation>La couche « {0} » n'est pas valide : son fichier est illisible. Vérifiez que le fichier existe toujours.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="36"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="37"/>
         <source>The layer &apos;{0}&apos; is a web or database layer; DEAL reads raster files. Save it as a GeoTIFF (right-click &gt; Export &gt; Save As) and use that layer.</source>
         <translation>La couche « {0} » est une couche web ou de base de données ; DEAL lit des fichiers raster. Enregistrez-la en GeoTIFF (clic droit &gt; Exporter &gt; Enregistrer sous) et utilisez cette couche.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="45"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="46"/>
         <source>GDAL cannot open &apos;{0}&apos;: {1}. Check that the file exists and is not truncated.</source>
         <translation>GDAL ne peut pas ouvrir « {0} » : {1}. Vérifiez que le fichier existe et n'est pas tronqué.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="85"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="86"/>
         <source>The raster has no colour band (only alpha).</source>
         <translation>Le raster n'a aucune bande de couleur (seulement alpha).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="102"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="103"/>
         <source>The raster &apos;{0}&apos; is empty (0 pixels).</source>
         <translation>Le raster « {0} » est vide (0 pixel).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="106"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="107"/>
         <source>Band {0} does not exist: the raster has {1} bands.</source>
         <translation>La bande {0} n'existe pas : le raster a {1} bandes.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="130"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="132"/>
         <source>Band {0} of &apos;{1}&apos; holds only nodata.</source>
         <translation>La bande {0} de « {1} » ne contient que des valeurs nodata.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="165"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="177"/>
         <source>Reading &apos;{0}&apos; failed: {1}. The file may be truncated.</source>
         <translation>La lecture de « {0} » a échoué : {1}. Le fichier est peut-être tronqué.</translation>
     </message>
@@ -705,6 +705,36 @@ La détection examine chaque type d'objet à la résolution qui l'amène à la t
         <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="156"/>
         <source>Bands &apos;{}&apos; cannot be used: give three band numbers for red, green and blue (e.g. 1,2,3 or 3,2,1) or one band number for a grey image.</source>
         <translation>Les bandes « {} » sont inutilisables : donnez trois numéros de bande pour le rouge, le vert et le bleu (par ex. 1,2,3 ou 3,2,1) ou un seul numéro pour une image en niveaux de gris.</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="12"/>
+        <source>encoding tile {0}/{1}</source>
+        <translation>encodage de la tuile {0}/{1}</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="13"/>
+        <source>detecting tile {0}/{1}</source>
+        <translation>détection sur la tuile {0}/{1}</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="14"/>
+        <source>reading the &apos;{0}&apos; clicks</source>
+        <translation>lecture des clics « {0} »</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="15"/>
+        <source>encoded</source>
+        <translation>encodé</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="16"/>
+        <source>merging</source>
+        <translation>fusion</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="17"/>
+        <source>done</source>
+        <translation>terminé</translation>
     </message>
 </context>
 </TS>

@@ -74,172 +74,172 @@
         <translation>DEAL - 任意小目标检测</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="115"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="116"/>
         <source>Raster</source>
         <translation>栅格</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="119"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="120"/>
         <source>Pick a preset or type a new category name, then click one object of that kind on the map.</source>
         <translation>选择预设类别或输入新的类别名称，然后在地图上点击一个该类目标。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="164"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="165"/>
         <source>Category</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="125"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="126"/>
         <source>Click objects on the map</source>
         <translation>在地图上点击目标</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="127"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="128"/>
         <source>Click one object (or a few) of the chosen category; Ctrl+Z undoes the last click.</source>
         <translation>点击所选类别的一个（或几个）目标；Ctrl+Z 撤销上一次点击。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="135"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="136"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="137"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="138"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="139"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="140"/>
         <source>Clear</source>
         <translation>清除</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="147"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="148"/>
         <source>Detect</source>
         <translation>检测</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="149"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="150"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="164"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="165"/>
         <source>Count</source>
         <translation>数量</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="170"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="171"/>
         <source>Export detections...</source>
         <translation>导出检测结果……</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="205"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="206"/>
         <source>Choose a raster layer in the DEAL panel first (open one with Layer &gt; Add Layer).</source>
         <translation>请先在 DEAL 面板中选择栅格图层（可通过 图层 &gt; 添加图层 打开）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="227"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="228"/>
         <source>Type or pick a category before clicking (e.g. vehicle).</source>
         <translation>点击前请输入或选择类别（例如 vehicle）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="231"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="232"/>
         <source>The click is outside the raster &apos;{0}&apos;; click on the image.</source>
         <translation>点击位置在栅格“{0}”之外；请在影像上点击。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="276"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="277"/>
         <source>A detection is already running; wait for it or cancel it.</source>
         <translation>已有检测正在运行；请等待其完成或取消。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="278"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="279"/>
         <source>Install the missing Python packages first (see the top of the DEAL panel).</source>
         <translation>请先安装缺少的 Python 包（见 DEAL 面板顶部）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="281"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="282"/>
         <source>Click at least one object on the map before running.</source>
         <translation>运行前请至少在地图上点击一个目标。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="293"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="294"/>
         <source>starting</source>
         <translation>正在启动</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="301"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="302"/>
         <source>cancelling...</source>
         <translation>正在取消……</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="316"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="317"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="319"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="320"/>
         <source>cancelled: nothing was added</source>
         <translation>已取消：未添加任何内容</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="326"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="327"/>
         <source>DEAL detections - {0}</source>
         <translation>DEAL 检测结果 - {0}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="336"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="337"/>
         <source>DEAL density - {0}</source>
         <translation>DEAL 密度 - {0}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="342"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="343"/>
         <source>done in {0:.1f} s</source>
         <translation>完成，用时 {0:.1f} 秒</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="70"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="71"/>
         <source>Scene encoded ({0} tiles, {1:.1f} s) — reused</source>
         <translation>场景已编码（{0} 个瓦片，{1:.1f} 秒）— 已复用</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="71"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="72"/>
         <source>Scene encoded ({0} tiles, {1:.1f} s)</source>
         <translation>场景已编码（{0} 个瓦片，{1:.1f} 秒）</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="346"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="347"/>
         <source>{0} objects found: {1}</source>
         <translation>找到 {0} 个目标：{1}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="361"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="362"/>
         <source>Run a detection first: there is no detection layer to export.</source>
         <translation>请先运行检测：没有可导出的检测图层。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="362"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="363"/>
         <source>GeoPackage (*.gpkg)</source>
         <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="362"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="363"/>
         <source>Shapefile (*.shp)</source>
         <translation>Shapefile (*.shp)</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="362"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="363"/>
         <source>GeoJSON, WGS 84 (*.geojson)</source>
         <translation>GeoJSON，WGS 84 (*.geojson)</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="363"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="364"/>
         <source>Export detections</source>
         <translation>导出检测结果</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/dock.py" line="369"/>
+        <location filename="../../work/main/deal_qgis/dock.py" line="370"/>
         <source>Detections written to {0}</source>
         <translation>检测结果已写入 {0}</translation>
     </message>
@@ -249,42 +249,42 @@
         <translation>意外错误：{0}。详情见“日志消息”面板的 DEAL 标签页。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="34"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="35"/>
         <source>The layer &apos;{0}&apos; is not valid: its file cannot be read. Check that the file still exists.</source>
         <translation>图层“{0}”无效：无法读取其文件。请检查文件是否仍然存在。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="36"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="37"/>
         <source>The layer &apos;{0}&apos; is a web or database layer; DEAL reads raster files. Save it as a GeoTIFF (right-click &gt; Export &gt; Save As) and use that layer.</source>
         <translation>图层“{0}”是网络或数据库图层；DEAL 读取栅格文件。请将其另存为 GeoTIFF（右键 &gt; 导出 &gt; 另存为）并使用该图层。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="45"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="46"/>
         <source>GDAL cannot open &apos;{0}&apos;: {1}. Check that the file exists and is not truncated.</source>
         <translation>GDAL 无法打开“{0}”：{1}。请检查文件是否存在且未被截断。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="85"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="86"/>
         <source>The raster has no colour band (only alpha).</source>
         <translation>该栅格没有颜色波段（只有 alpha）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="102"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="103"/>
         <source>The raster &apos;{0}&apos; is empty (0 pixels).</source>
         <translation>栅格“{0}”为空（0 像素）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="106"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="107"/>
         <source>Band {0} does not exist: the raster has {1} bands.</source>
         <translation>波段 {0} 不存在：该栅格有 {1} 个波段。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="130"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="132"/>
         <source>Band {0} of &apos;{1}&apos; holds only nodata.</source>
         <translation>“{1}”的波段 {0} 只包含无数据值。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/layer_source.py" line="165"/>
+        <location filename="../../work/main/deal_qgis/layer_source.py" line="177"/>
         <source>Reading &apos;{0}&apos; failed: {1}. The file may be truncated.</source>
         <translation>读取“{0}”失败：{1}。文件可能已被截断。</translation>
     </message>
@@ -705,6 +705,36 @@ Detection looks at each kind of object at the resolution that brings it to the m
         <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="156"/>
         <source>Bands &apos;{}&apos; cannot be used: give three band numbers for red, green and blue (e.g. 1,2,3 or 3,2,1) or one band number for a grey image.</source>
         <translation>无法使用波段“{}”：请为红、绿、蓝给出三个波段号（例如 1,2,3 或 3,2,1），灰度影像给出一个波段号。</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="12"/>
+        <source>encoding tile {0}/{1}</source>
+        <translation>正在编码瓦片 {0}/{1}</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="13"/>
+        <source>detecting tile {0}/{1}</source>
+        <translation>正在检测瓦片 {0}/{1}</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="14"/>
+        <source>reading the &apos;{0}&apos; clicks</source>
+        <translation>正在读取“{0}”的点击</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="15"/>
+        <source>encoded</source>
+        <translation>已编码</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="16"/>
+        <source>merging</source>
+        <translation>正在合并</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/stage_text.py" line="17"/>
+        <source>done</source>
+        <translation>完成</translation>
     </message>
 </context>
 </TS>

@@ -43,3 +43,16 @@ def test_qm_loaded_by_translator(language, expected):
 
 def test_unknown_language_has_no_translator():
     assert install_translator("xx") is None
+
+
+def test_engine_stages_translated():
+    from deal_qgis.stage_text import stage_text
+
+    translator = install_translator("fr")
+    try:
+        assert stage_text("encoding tile 3/12") == "encodage de la tuile 3/12"
+        assert stage_text("reading the 'wind turbine' clicks") == "lecture des clics « wind turbine »"
+        assert stage_text("something new") == "something new"
+    finally:
+        QCoreApplication.removeTranslator(translator)
+    assert stage_text("detecting tile 1/4") == "detecting tile 1/4"
