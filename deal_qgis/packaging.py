@@ -4,7 +4,7 @@ Layout of ``dist/deal_qgis-<version>.zip`` (one top folder, as QGIS requires)::
 
     deal_qgis/                 plugin code (this package, with processing/)
     deal_qgis/metadata.txt
-    deal_qgis/resources/       icon.svg, icon.png
+    deal_qgis/resources/       icon.svg, icon.png, the example Processing model (*.model3)
     deal_qgis/i18n/            compiled translations (*.qm)
     deal_qgis/libs/engine/     the inference engine; deal_qgis/__init__.py puts libs/ on sys.path
     deal_qgis/libs/engine/model_files/   the bundled model (resources/model/ of the repository),
@@ -30,6 +30,7 @@ ENGINE_EXCLUDED = {"model", "training", "evaluation", "setup"}
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache", "tests"}
 SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 DEVELOPER_TOOLS = {"packaging.py", "screenshot.py"}  # run from the repository, not inside QGIS
+DOCS_ONLY = {"screenshot.png"}
 
 
 def plugin_version(metadata: Path = REPO / "metadata.txt") -> str:
@@ -59,8 +60,9 @@ def members(repo: Path = REPO) -> dict[str, Path]:
             continue
         entries[f"{TOP}/{path.relative_to(repo / 'deal_qgis').as_posix()}"] = path
     entries[f"{TOP}/metadata.txt"] = repo / "metadata.txt"
-    for name in ("icon.svg", "icon.png"):
-        entries[f"{TOP}/resources/{name}"] = repo / "resources" / name
+    for path in sorted((repo / "resources").iterdir()):
+        if path.is_file() and path.name not in DOCS_ONLY:
+            entries[f"{TOP}/resources/{path.name}"] = path
     for qm in sorted((repo / "i18n").glob("*.qm")):
         entries[f"{TOP}/i18n/{qm.name}"] = qm
     for path in _files(repo / "engine", ENGINE_EXCLUDED):

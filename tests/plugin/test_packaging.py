@@ -26,7 +26,8 @@ def test_zip_members_and_import(tmp_path):
         assert required in names
     assert f"deal_qgis/{metadata['general']['icon']}" in names
     assert metadata["general"]["hasProcessingProvider"] == "yes"
-    forbidden = ("__pycache__", ".pyc", "/tests/", "libs/engine/model/", "libs/engine/training/", "packaging.py", "screenshot.py")
+    forbidden = ("__pycache__", ".pyc", "/tests/", "libs/engine/model/", "libs/engine/training/", "packaging.py",
+                 "screenshot.py", "screenshot.png")
     assert not [n for n in names if any(f in n for f in forbidden)]
     # The extracted plugin finds its own engine copy (and model, when bundled) without the repository.
     probe = ("import deal_qgis, engine, engine.runtime; print(engine.__file__); "
