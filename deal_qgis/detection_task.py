@@ -73,7 +73,7 @@ class DetectionTask(QgsTask):
             model = self.sessions.model(self.settings.model_path, self.settings.device, lambda p, d: load_model(p, device=d))
             try:
                 session = Session(self.source, model, tile_size=self.settings.tile_size or None,
-                                  overlap=self.settings.overlap or None)
+                                  overlap=self.settings.overlap or None, cache=self.sessions.features)
             except ValueError as exc:  # tile size / overlap out of the model's range
                 raise DealError(tr("The tile settings do not suit the model: {0}. Change them in the DEAL settings "
                                    "(0 = the model's own).").format(exc)) from None

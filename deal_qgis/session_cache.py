@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from engine.feature_cache import FeatureCache
+
 # Each Session holds its scene's encoded tiles; a few scenes are enough to switch back and forth.
 _MAX_SESSIONS = 3
 
@@ -21,12 +23,15 @@ class SessionEntry:
 class SessionCache:
     """Sessions by key (raster fingerprint, model, device, tile settings), most recent kept.
 
-    Models are shared between Sessions of the same model folder and device.
+    Models are shared between Sessions of the same model folder and device, and all Sessions
+    share one FeatureCache (its keys name raster, window, scale and model), so QGIS holds one
+    bounded amount of encoded tiles however many rasters the analyst switches between.
     """
 
     def __init__(self) -> None:
         self._entries: "OrderedDict[tuple, SessionEntry]" = OrderedDict()
         self._models: dict[tuple, object] = {}
+        self.features = FeatureCache()
 
     def get(self, key: tuple) -> SessionEntry | None:
         entry = self._entries.get(key)
@@ -46,10 +51,6 @@ class SessionCache:
         if key not in self._models:
             self._models[key] = load(model_path or None, device)
         return self._models[key]
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self._models.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
