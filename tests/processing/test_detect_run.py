@@ -3,12 +3,21 @@ cancel, and reuse of encoded tiles within a process and across processes (CACHE_
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import processing
 import pytest
 from osgeo import gdal, osr
-from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import (
+    QgsApplication,
+    QgsProcessingAlgRunnerTask,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsVectorLayer,
+)
+from qgis.PyQt.QtCore import QCoreApplication
 
 from deal_qgis.processing.session_pool import forget_encodings
 from deal_scene_files import PIXEL_M, SCENE_EPSG, SCENE_ORIGIN, SCENE_PX
@@ -111,3 +120,23 @@ def test_cancel_writes_nothing(deal_provider, scene_data, tmp_path, fresh_pool):
                                        "CATEGORY_FIELD": "cat", "DEVICE": 1, "OUTPUT": str(output),
                                        "DENSITY": str(tmp_path / "density.tif")}, feedback=feedback)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_runs_in_a_background_task_as_the_dialog_runs_it(deal_provider, scene_data, tmp_path, fresh_pool):
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("deal:detect")
+    context = QgsProcessingContext()
+    feedback = QgsProcessingFeedback()
+    output = tmp_path / "objects.gpkg"
+    task = QgsProcessingAlgRunnerTask(algorithm, {"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"],
+                                                  "CATEGORY_FIELD": "cat", "DEVICE": 1, "SCORE_THRESHOLD": 0.0,
+                                                  "OUTPUT": str(output)}, context, feedback)
+    finished = {}
+    task.executed.connect(lambda ok, results: finished.update(ok=ok, results=results))
+    QgsApplication.taskManager().addTask(task)
+    deadline = time.monotonic() + 120
+    while not finished and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.05)
+    assert finished["ok"], feedback.textLog()
+    assert QgsVectorLayer(str(output), "objects", "ogr").featureCount() == finished["results"]["DETECTIONS"] > 0
+    assert feedback.progress() == pytest.approx(100.0)
