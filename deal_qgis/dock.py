@@ -371,9 +371,11 @@ class DealDock(QgsDockWidget):
 
     # ---- teardown -----------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Remove markers and the map tool, cancel a running task (plugin unload)."""
+        """Remove markers and the map tool, cancel a running task, free encoded tiles (plugin unload)."""
         if self.task is not None:
             self.task.cancel()
+        else:  # a running task still reads the cache; it is freed with the panel instead
+            self.sessions.close()
         if self.canvas.mapTool() is self.tool:
             self.canvas.unsetMapTool(self.tool)
         self.markers.clear()

@@ -54,3 +54,9 @@ class SessionCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def close(self) -> None:
+        """Forget every Session and model and delete the encoded tiles (memory and spill files)."""
+        self._entries.clear()
+        self._models.clear()
+        self.features.close()
