@@ -57,7 +57,7 @@ def _count_fields() -> QgsFields:
 
 
 class DetectAlgorithm(QgsProcessingAlgorithm):
-    """Point prompts in, detections out: one ``Session.detect`` run on a pooled Session."""
+    """Point prompts in, detections out: one ``Session.detect`` with the pooled model and feature cache."""
 
     def name(self) -> str:
         return "detect"
@@ -148,16 +148,25 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
 
     def _write_outputs(self, result: DetectionResult, crs: QgsCoordinateReferenceSystem, parameters: dict,
                        context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> dict:
-        """Fill OUTPUT, COUNTS and DENSITY (those asked for); their ids by output name."""
+        """Fill DENSITY, OUTPUT and COUNTS (those asked for); their ids by output name.
+
+        The density GeoTIFF first: it is the output most likely to fail (disk, path), and it is
+        written atomically, so a failure leaves no output at all.
+        """
         feedback.pushInfo(tr("Writing outputs"))
+        outputs = {}
+        density_path = self.parameterAsOutputLayer(parameters, DENSITY, context)
+        if density_path and result.density is not None:
+            write_density(result.density, density_path)
+            outputs[DENSITY] = density_path
+
         # The panel's layer builder, so Processing and the panel give the same attributes.
         objects = detection_layer(feature_table(result), result.georef.crs_wkt, "objects")
-        sink, output_id = self.parameterAsSink(parameters, OUTPUT, context, objects.fields(),
-                                               Qgis.WkbType.Polygon, crs)
+        sink, outputs[OUTPUT] = self.parameterAsSink(parameters, OUTPUT, context, objects.fields(),
+                                                     Qgis.WkbType.Polygon, crs)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, OUTPUT))
         sink.addFeatures(objects.getFeatures(), QgsFeatureSink.FastInsert)
-        outputs = {OUTPUT: output_id}
 
         counts_sink, counts_id = self.parameterAsSink(parameters, COUNTS, context, _count_fields(),
                                                       Qgis.WkbType.NoGeometry, QgsCoordinateReferenceSystem())
@@ -167,9 +176,4 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
                 row.setAttributes([category, count, float(result.estimated_counts.get(category, float("nan")))])
                 counts_sink.addFeature(row, QgsFeatureSink.FastInsert)
             outputs[COUNTS] = counts_id
-
-        density_path = self.parameterAsOutputLayer(parameters, DENSITY, context)
-        if density_path and result.density is not None:
-            write_density(result.density, density_path)
-            outputs[DENSITY] = density_path
         return outputs

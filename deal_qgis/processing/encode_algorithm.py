@@ -27,7 +27,7 @@ NATIVE_SCALE = 1.0
 
 
 class EncodeAlgorithm(QgsProcessingAlgorithm):
-    """Runs ``Session.encode`` on a pooled Session, at the scale(s) the prompts ask for."""
+    """Runs ``Session.encode`` into the pooled feature cache, at the scale(s) the prompts ask for."""
 
     def name(self) -> str:
         return "encode"
@@ -76,7 +76,8 @@ class EncodeAlgorithm(QgsProcessingAlgorithm):
         prompts = read_prompts(self, parameters, context, settings)
         with pooled_session(settings) as (session, _):
             calls_before, hits_before = session.encoder_calls, session.cache_hits
-            scales = sorted(set(session.exemplars(prompts).scales.values())) if prompts else [NATIVE_SCALE]
+            scales = (sorted(set(session.exemplars(prompts, cancel=feedback.isCanceled).scales.values()))
+                      if prompts else [NATIVE_SCALE])
             for i, scale in enumerate(scales):
                 feedback.pushInfo(tr("Encoding at {:.3g} model pixels per raster pixel").format(scale))
                 bridge = FeedbackBridge(feedback, 100.0 * i / len(scales), 100.0 * (i + 1) / len(scales))

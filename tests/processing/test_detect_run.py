@@ -111,6 +111,13 @@ def test_encode_without_prompts_covers_the_raster_once(deal_provider, scene_data
     assert again["CACHED_TILES"] == first["ENCODED_TILES"] + first["CACHED_TILES"]
 
 
+def test_unwritable_density_path_writes_no_output(deal_provider, scene_data, tmp_path):
+    output = tmp_path / "objects.gpkg"
+    with pytest.raises(QgsProcessingException, match="does not exist"):
+        _detect(scene_data, OUTPUT=str(output), DENSITY=str(tmp_path / "no_such_folder" / "density.tif"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cancel_writes_nothing(deal_provider, scene_data, tmp_path, fresh_pool):
     feedback = QgsProcessingFeedback()
     feedback.cancel()
