@@ -23,6 +23,7 @@ from engine.feature_cache import FeatureCache
 from engine.runtime import DealModel, load_model
 from engine.session import Session
 
+from .. import dependencies
 from ..translation import tr
 from .scene_parameters import SceneSettings
 
@@ -37,6 +38,12 @@ _RUN_LOCK = threading.Lock()
 
 
 def _model(settings: SceneSettings) -> DealModel:
+    missing = dependencies.missing_dependencies()
+    if missing:
+        raise QgsProcessingException(tr(
+            "DEAL needs the Python package(s) {0}, which this QGIS cannot import. Install them from the DEAL panel "
+            "(Plugins > DEAL), or run: {1}").format(", ".join(missing),
+                                                    " ".join(dependencies.install_command(missing))))
     key = (settings.model_dir, settings.device)
     if key not in _models:
         _models[key] = load_model(settings.model_dir, device=settings.device)

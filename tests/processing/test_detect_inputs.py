@@ -17,6 +17,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
+from deal_qgis import dependencies
 from deal_qgis.layer_source import QgsLayerSource
 from deal_qgis.processing.prompt_points import prompts_from_points
 from deal_qgis.processing.scene_parameters import scene_settings
@@ -118,3 +119,16 @@ def test_bands_in_the_order_given(deal_provider, scene_data, text, bands):
 def test_unusable_bands(deal_provider, scene_data, text, message):
     with pytest.raises(QgsProcessingException, match=message):
         _run({"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"], "CATEGORY_FIELD": "cat", "BANDS": text})
+
+
+def test_missing_onnxruntime_says_how_to_install_it(deal_provider, scene_data, monkeypatch):
+    real_import = dependencies.import_module
+
+    def without_onnxruntime(name):
+        if name == "onnxruntime":
+            raise ImportError("No module named 'onnxruntime'")
+        return real_import(name)
+
+    monkeypatch.setattr(dependencies, "import_module", without_onnxruntime)
+    with pytest.raises(QgsProcessingException, match=r"needs the Python package\(s\) onnxruntime.*pip install"):
+        _run({"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"], "CATEGORY_FIELD": "cat"})
