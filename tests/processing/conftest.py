@@ -26,11 +26,11 @@ def deal_provider(qgis_processing):
 
 @pytest.fixture(scope="session")
 def scene_data(tmp_path_factory) -> dict:
-    """A 256 px RGB GeoTIFF at 0.5 m in EPSG:32633 with bright 'vehicles', and a GeoPackage
-    of two WGS 84 clicks on vehicles (category field ``cat``). Paths as str, plus the centres."""
+    """Paths (str) of a 256 px RGB GeoTIFF at 0.5 m in EPSG:32633 with bright 'vehicles' ("scene")
+    and a GeoPackage of two WGS 84 clicks on vehicles, category field ``cat`` ("clicks")."""
     folder = tmp_path_factory.mktemp("scene")
     image, centres = scene_with_objects(SCENE_PX)
     scene = write_geotiff(folder / "scene.tif", SCENE_EPSG, SCENE_ORIGIN, PIXEL_M, image)
-    clicked = [centres[0], centres[7]]
-    clicks = write_points(folder / "clicks.gpkg", [pixel_to_lonlat(c, r) for c, r in clicked], ["vehicle"] * 2)
-    return {"scene": str(scene), "clicks": str(clicks), "centres": centres, "clicked": clicked, "image": image}
+    clicks = write_points(folder / "clicks.gpkg", [pixel_to_lonlat(c, r) for c, r in (centres[0], centres[7])],
+                          ["vehicle"] * 2)
+    return {"scene": str(scene), "clicks": str(clicks)}
