@@ -103,7 +103,9 @@ def add_engine_parameters(algorithm: QgsProcessingAlgorithm) -> None:
         tr("How far neighbouring tiles overlap, in model pixels, so objects on a tile edge are seen whole. "
            "Less than half the tile size. Not set: the model's own overlap."), advanced=True))
     algorithm.addParameter(_with_help(
-        QgsProcessingParameterEnum(DEVICE, tr("Compute device"), list(DEVICES), defaultValue=0),
+        # Static strings, so the command line and saved models say DEVICE=cpu rather than an index.
+        QgsProcessingParameterEnum(DEVICE, tr("Compute device"), list(DEVICES), defaultValue=DEVICES[0],
+                                   usesStaticStrings=True),
         tr("auto: the GPU (CUDA) when onnxruntime can use one, else the CPU. cuda fails with a clear "
            "message when no GPU is available."), advanced=True))
     algorithm.addParameter(_with_help(
@@ -143,7 +145,7 @@ def scene_settings(algorithm: QgsProcessingAlgorithm, parameters: dict,
     bands = _bands(algorithm.parameterAsString(parameters, BANDS, context))
     source = QgsLayerSource(layer, bands)
     return SceneSettings(source, layer.crs(), model_dir,
-                         DEVICES[algorithm.parameterAsEnum(parameters, DEVICE, context)],
+                         algorithm.parameterAsEnumString(parameters, DEVICE, context),
                          tile_size, overlap, cache_dir)
 
 

@@ -132,3 +132,13 @@ def test_missing_onnxruntime_says_how_to_install_it(deal_provider, scene_data, m
     monkeypatch.setattr(dependencies, "import_module", without_onnxruntime)
     with pytest.raises(QgsProcessingException, match=r"needs the Python package\(s\) onnxruntime.*pip install"):
         _run({"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"], "CATEGORY_FIELD": "cat"})
+
+
+def test_cuda_without_a_cuda_onnxruntime_is_refused(deal_provider, scene_data):
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("this onnxruntime can use CUDA")
+    with pytest.raises(QgsProcessingException, match="no CUDA support"):
+        _run({"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"], "CATEGORY_FIELD": "cat",
+              "DEVICE": "cuda"})

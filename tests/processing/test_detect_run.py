@@ -33,7 +33,7 @@ def fresh_pool():
 
 def _detect(scene_data: dict, **params) -> dict:
     return processing.run("deal:detect", {"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"],
-                                          "CATEGORY_FIELD": "cat", "DEVICE": 1, "OUTPUT": "TEMPORARY_OUTPUT",
+                                          "CATEGORY_FIELD": "cat", "DEVICE": "cpu", "OUTPUT": "TEMPORARY_OUTPUT",
                                           **params})
 
 
@@ -95,7 +95,7 @@ def test_second_run_and_new_process_reuse_encoded_tiles(deal_provider, scene_dat
 def test_encode_with_prompts_prepares_what_detect_needs(deal_provider, scene_data, tmp_path, fresh_pool):
     cache = tmp_path / "features"
     encoded = processing.run("deal:encode", {"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"],
-                                             "CATEGORY_FIELD": "cat", "DEVICE": 1, "CACHE_DIR": str(cache)})
+                                             "CATEGORY_FIELD": "cat", "DEVICE": "cpu", "CACHE_DIR": str(cache)})
     assert encoded["ENCODED_TILES"] > 0
     assert len(list(cache.glob("*.npz"))) == encoded["ENCODED_TILES"]
     forget_encodings()
@@ -105,8 +105,8 @@ def test_encode_with_prompts_prepares_what_detect_needs(deal_provider, scene_dat
 
 
 def test_encode_without_prompts_covers_the_raster_once(deal_provider, scene_data, fresh_pool):
-    first = processing.run("deal:encode", {"INPUT": scene_data["scene"], "DEVICE": 1})
-    again = processing.run("deal:encode", {"INPUT": scene_data["scene"], "DEVICE": 1})
+    first = processing.run("deal:encode", {"INPUT": scene_data["scene"], "DEVICE": "cpu"})
+    again = processing.run("deal:encode", {"INPUT": scene_data["scene"], "DEVICE": "cpu"})
     assert first["ENCODED_TILES"] > 0
     assert again["ENCODED_TILES"] == 0
     assert again["CACHED_TILES"] == first["ENCODED_TILES"] + first["CACHED_TILES"]
@@ -125,7 +125,7 @@ def test_cancel_writes_nothing(deal_provider, scene_data, tmp_path, fresh_pool):
     output = tmp_path / "objects.gpkg"
     with pytest.raises(QgsProcessingException, match="(?i)cancel"):
         processing.run("deal:detect", {"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"],
-                                       "CATEGORY_FIELD": "cat", "DEVICE": 1, "OUTPUT": str(output),
+                                       "CATEGORY_FIELD": "cat", "DEVICE": "cpu", "OUTPUT": str(output),
                                        "DENSITY": str(tmp_path / "density.tif")}, feedback=feedback)
     assert list(tmp_path.iterdir()) == []
 
@@ -136,7 +136,7 @@ def test_runs_in_a_background_task_as_the_dialog_runs_it(deal_provider, scene_da
     feedback = QgsProcessingFeedback()
     output = tmp_path / "objects.gpkg"
     task = QgsProcessingAlgRunnerTask(algorithm, {"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"],
-                                                  "CATEGORY_FIELD": "cat", "DEVICE": 1, "SCORE_THRESHOLD": 0.0,
+                                                  "CATEGORY_FIELD": "cat", "DEVICE": "cpu", "SCORE_THRESHOLD": 0.0,
                                                   "OUTPUT": str(output)}, context, feedback)
     finished = {}
     task.executed.connect(lambda ok, results: finished.update(ok=ok, results=results))

@@ -53,7 +53,7 @@ def test_dialog_shows_help_and_gives_valid_parameters(deal_provider, dialog_pane
     panel.wrappers["CATEGORY_FIELD"].setParameterValue("cat", context)
 
     parameters = panel.createProcessingParameters()
-    assert parameters["DEVICE"] == 0
+    assert parameters["DEVICE"] == "auto"
     assert parameters["MODEL"] == str(default_model_path())
     assert parameters.get("CACHE_DIR") in (None, "")
     valid, message = algorithm.checkParameterValues(parameters, context)
