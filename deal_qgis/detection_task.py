@@ -14,7 +14,7 @@ from pathlib import Path
 from qgis.core import QgsTask
 from qgis.PyQt.QtCore import pyqtSignal
 
-from engine.errors import CancelledError, DealError
+from engine.errors import CancelledError, DealError, SettingsError
 from engine.feature_table import feature_table
 from engine.prompts import PointPrompt
 from engine.runtime import load_model
@@ -74,7 +74,7 @@ class DetectionTask(QgsTask):
             try:
                 session = Session(self.source, model, tile_size=self.settings.tile_size or None,
                                   overlap=self.settings.overlap or None, cache=self.sessions.features)
-            except ValueError as exc:  # tile size / overlap out of the model's range
+            except SettingsError as exc:  # tile size / overlap out of the model's range
                 raise DealError(tr("The tile settings do not suit the model: {0}. Change them in the DEAL settings "
                                    "(0 = the model's own).").format(exc)) from None
             entry = self.sessions.put(key, session)

@@ -51,5 +51,9 @@ class DeviceError(DealError):
     """The requested compute device (e.g. cuda) is not available."""
 
 
+class SettingsError(DealError):
+    """A run setting (tile size, overlap, score threshold...) is out of range."""
+
+
 class CancelledError(DealError):
     """The user cancelled the work; nothing was written."""

@@ -112,8 +112,9 @@ def _providers(device: str) -> list[str]:
         return ["CPUExecutionProvider"]
     if device == "cuda":
         if "CUDAExecutionProvider" not in available:
-            raise DeviceError("--device cuda was asked for, but this onnxruntime has no CUDA support "
-                              f"(providers: {', '.join(available)}); install onnxruntime-gpu with a CUDA GPU, or use --device auto/cpu")
+            raise DeviceError("the CUDA device was asked for, but this onnxruntime has no CUDA support "
+                              f"(providers: {', '.join(available)}); install onnxruntime-gpu on a machine with a CUDA GPU, "
+                              "or choose the 'auto' or 'cpu' device")
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     if device == "auto":
         return (["CUDAExecutionProvider"] if "CUDAExecutionProvider" in available else []) + ["CPUExecutionProvider"]

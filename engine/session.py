@@ -21,7 +21,7 @@ import numpy as np
 
 from .density_stitch import DensityAccumulator
 from .errors import (CancelledError, InvalidRasterError, NoPromptsError, PromptError, PromptOnNodataError,
-                     PromptOutsideRasterError)
+                     PromptOutsideRasterError, SettingsError)
 from .exemplars import ExemplarSet, bilinear_sample
 from .feature_cache import FeatureCache, cache_key
 from .georef import GeoReference
@@ -65,9 +65,9 @@ class Session:
         self.tile_size = int(tile_size or md.tile_size)
         self.overlap = int(md.overlap if overlap is None else overlap)
         if self.tile_size % 32 or self.tile_size < 192:
-            raise ValueError(f"tile size must be a multiple of 32 and at least 192 pixels, got {self.tile_size}")
+            raise SettingsError(f"tile size must be a multiple of 32 and at least 192 pixels, got {self.tile_size}")
         if not 0 <= self.overlap < self.tile_size // 2:
-            raise ValueError(f"overlap must be between 0 and half the tile size ({self.tile_size // 2}), got {self.overlap}")
+            raise SettingsError(f"overlap must be between 0 and half the tile size ({self.tile_size // 2}), got {self.overlap}")
         if source.width <= 0 or source.height <= 0:
             raise InvalidRasterError(f"the raster is empty ({source.width} x {source.height} pixels)")
         self.cache = cache if cache is not None else FeatureCache()
@@ -127,7 +127,7 @@ class Session:
     # ----- prompts -> exemplars ------------------------------------------------------------
     def _validate(self, prompts: list[PointPrompt]) -> None:
         if not prompts:
-            raise NoPromptsError("no prompts: click at least one object (or give --point / --prompts) to say what to detect")
+            raise NoPromptsError("no prompts: click (or give) at least one point on an object to say what to detect")
         for p in prompts:
             if not p.category or not str(p.category).strip():
                 raise PromptError(f"the prompt at pixel ({p.col_px:.1f}, {p.row_px:.1f}) has no category name")

@@ -19,6 +19,7 @@ from typing import Iterator
 
 from qgis.core import QgsProcessingException
 
+from engine.errors import SettingsError
 from engine.feature_cache import FeatureCache
 from engine.runtime import DealModel, load_model
 from engine.session import Session
@@ -73,7 +74,7 @@ def pooled_session(settings: SceneSettings) -> Iterator[tuple[Session, bool]]:
         try:
             session = Session(settings.source, model, tile_size=settings.tile_size, overlap=settings.overlap,
                               cache=cache)
-        except ValueError as error:  # the engine's check of tile size and overlap
+        except SettingsError as error:  # the engine's check of tile size and overlap
             raise QgsProcessingException(tr("The tiling cannot be used: {}. Change the tile size or overlap, "
                                             "or leave them unset to use the model's own.").format(error)) from None
         yield session, reused

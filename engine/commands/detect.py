@@ -169,12 +169,13 @@ def run(args: argparse.Namespace) -> int:
             raise NoPromptsError("No prompts: click at least one object with --point X,Y:category "
                                  "or give a point layer with --prompts (see deal detect --help).")
         from ..runtime import load_model  # here, so that bad input is reported before the model loads
+        from ..errors import SettingsError
         from ..session import Session
 
         model = load_model(args.model, device=args.device)
         try:
             session = Session(source, model, tile_size=args.tile, overlap=args.overlap)
-        except ValueError as exc:  # --tile / --overlap out of the range the model accepts
+        except SettingsError as exc:  # --tile / --overlap out of the range the model accepts
             args.parser.error(f"--tile {args.tile} --overlap {args.overlap}: {exc}")
         bar, progress = _progress_bar(args.quiet)
         with bar:
