@@ -46,5 +46,14 @@ translations: setup
 screenshot: setup
 	$(PY) -m deal_qgis.screenshot --out resources/screenshot.png
 
+# Training and evaluation on ../shared/data (long: CPU hours; resumable with RESUME=--resume)
+train: setup
+	$(PY) -m engine.cli train --out runs/deal-mnv2 --steps 1250 $(RESUME)
+	$(PY) -m engine.cli export runs/deal-mnv2/last.safetensors --out resources/model
+
+eval: setup
+	$(PY) -m engine.cli eval --model resources/model --setting 1 2 3 4 --split val --out out/eval/deal.json
+	$(PY) -m engine.cli eval --baseline ncc --setting 1 2 3 4 --split val --out out/eval/ncc.json
+
 clean:
 	rm -rf out dist build .pytest_cache
