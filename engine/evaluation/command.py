@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import DealError, ModelError
+from ..io.atomic import atomic_path, check_writable
 from ..training.datasets import DatasetError, ImageRecord, leave_one_source_out, load_shared, split_by_group
 from .prompt_settings import SETTINGS
 
@@ -92,22 +93,19 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     if args.out:
-        from ..io.atomic import check_writable
         check_writable(args.out)  # fail before hours of evaluation, not after
     records = load_shared(args.data, args.datasets) if args.data else load_shared(names=args.datasets)
     records = _select(records, args.split)
     name, detector = _detector(args)
-    per_setting = {}
+    results: dict[str, dict] = {name: {}}
     for setting in args.setting:
-        per_setting[str(setting)] = run_eval(detector, records, setting, seed=args.seed, jitter=args.jitter,
-                                             max_images=args.max_images, progress=_print_progress(setting),
-                                             count_threshold=args.count_threshold)
-    results = {name: per_setting}
+        results[name][str(setting)] = run_eval(detector, records, setting, seed=args.seed, jitter=args.jitter,
+                                               max_images=args.max_images, progress=_print_progress(setting),
+                                               count_threshold=args.count_threshold)
+        if args.out:  # after every setting, so a long run stopped midway keeps what it finished
+            report = {"results": results, "split": args.split, "seed": args.seed, "jitter": args.jitter,
+                      "max_images": args.max_images, "datasets": sorted({r.dataset for r in records})}
+            with atomic_path(args.out) as tmp:
+                tmp.write_text(json.dumps(report, indent=1))
     print(format_table(results))
-    if args.out:
-        from ..io.atomic import atomic_path
-        report = {"results": results, "split": args.split, "seed": args.seed, "jitter": args.jitter,
-                  "max_images": args.max_images, "datasets": sorted({r.dataset for r in records})}
-        with atomic_path(args.out) as tmp:
-            tmp.write_text(json.dumps(report, indent=1))
     return 0
