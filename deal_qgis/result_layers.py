@@ -39,6 +39,7 @@ from engine.results import DensityMap
 from .translation import tr
 
 COUNTS_PROPERTY = "deal/counts"
+_MIN_CELLS_FOR_PERCENTILE = 200
 # Same attribute names as the command line's files (engine.feature_table.COLUMNS), with the
 # feature table's key for each.
 FIELDS = (("category", "category", str), ("score", "score", float), ("cx", "cx_map", float), ("cy", "cy_map", float),
@@ -141,25 +142,46 @@ def write_density(density: DensityMap, path: str | Path) -> Path:
     return path
 
 
+def heat_range(values: np.ndarray) -> tuple[float, float]:
+    """(transparent-below, hottest) levels of a density band.
+
+    The bottom is the band's median: 0 for sparse densities, so only empty ground is hidden. The
+    top is the 99.5th percentile of the cells above it, so one outlier cell does not wash out the
+    rest; with few such cells (a handful of objects), their maximum.
+    """
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 0.0, 1.0
+    low = max(0.0, float(np.median(values)))
+    above = values[values > low]
+    if above.size == 0:
+        return low, low + 1.0
+    high = float(np.percentile(above, 99.5)) if above.size >= _MIN_CELLS_FOR_PERCENTILE else float(above.max())
+    return low, high
+
+
 def density_layer(path: str | Path, name: str) -> QgsRasterLayer:
-    """The density GeoTIFF as a layer with a transparent-to-hot pseudocolour ramp on band 1 (0 is transparent)."""
+    """The density GeoTIFF as a layer with a transparent-to-hot pseudocolour ramp on band 1
+    (0, and anything up to the band's median, is transparent)."""
     layer = QgsRasterLayer(str(path), name, "gdal")
     if not layer.isValid():
         raise OutputError(tr("The density raster '{0}' cannot be opened.").format(path))
-    stats = layer.dataProvider().bandStatistics(1)
-    top = float(stats.maximumValue) if stats.maximumValue > 0 else 1.0
-    ramp = QgsColorRampShader(0.0, top, None, QgsColorRampShader.Interpolated)
+    dataset = gdal.Open(str(path))  # kept in a variable: a band outliving its dataset crashes GDAL
+    low, top = heat_range(dataset.GetRasterBand(1).ReadAsArray())
+    dataset = None
+    step = (top - low) / 4
+    ramp = QgsColorRampShader(low, top, None, QgsColorRampShader.Interpolated)
     ramp.setColorRampItemList([
-        QgsColorRampShader.ColorRampItem(0.0, QColor(255, 255, 178, 0), "0"),
-        QgsColorRampShader.ColorRampItem(top * 0.25, QColor(254, 204, 92, 140), ""),
-        QgsColorRampShader.ColorRampItem(top * 0.5, QColor(253, 141, 60, 190), ""),
-        QgsColorRampShader.ColorRampItem(top * 0.75, QColor(240, 59, 32, 220), ""),
+        QgsColorRampShader.ColorRampItem(low, QColor(255, 255, 178, 0), f"{low:.3g}"),
+        QgsColorRampShader.ColorRampItem(low + step, QColor(254, 204, 92, 140), ""),
+        QgsColorRampShader.ColorRampItem(low + 2 * step, QColor(253, 141, 60, 190), ""),
+        QgsColorRampShader.ColorRampItem(low + 3 * step, QColor(240, 59, 32, 220), ""),
         QgsColorRampShader.ColorRampItem(top, QColor(189, 0, 38, 240), f"{top:.3g}"),
     ])
     shader = QgsRasterShader()
     shader.setRasterShaderFunction(ramp)
     renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
-    renderer.setClassificationMin(0.0)
+    renderer.setClassificationMin(low)
     renderer.setClassificationMax(top)
     layer.setRenderer(renderer)
     layer.setOpacity(0.75)  # the imagery stays readable under the hottest cells

@@ -18,6 +18,7 @@ from deal_qgis.layer_source import layer_georeference
 from deal_qgis.result_layers import (
     density_layer,
     detection_layer,
+    heat_range,
     store_counts,
     stored_counts,
     style_detections,
@@ -111,3 +112,14 @@ def test_density_geotiff_and_heatmap_style(result, tmp_path, utm_raster):
     assert items[0].value == 0.0 and items[0].color.alpha() == 0
     assert items[-1].value == pytest.approx(0.9) and items[-1].color.alpha() > 200
 
+
+
+def test_heat_range_hides_background():
+    sparse = np.zeros((20, 20), np.float32)
+    sparse[3, 4], sparse[10, 10] = 0.8, 0.2
+    assert heat_range(sparse) == (0.0, pytest.approx(0.8))
+    rng = np.random.default_rng(0)
+    busy = (0.3 + 0.01 * rng.standard_normal((50, 50))).astype(np.float32)
+    busy[25, 25] = 5.0  # one outlier cell must not set the top of the ramp
+    low, high = heat_range(busy)
+    assert low == pytest.approx(np.median(busy)) and low < high < 0.4
