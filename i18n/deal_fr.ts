@@ -396,7 +396,7 @@
         <translation>Objets détectés : {}.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="152"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="156"/>
         <source>Writing outputs</source>
         <translation>Écriture des sorties</translation>
     </message>
@@ -411,7 +411,7 @@
         <translation>Prépare un raster une fois pour que les détections avec n'importe quels points soient rapides.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="114"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="116"/>
         <source>Feature cache folder</source>
         <translation>Dossier de cache des caractéristiques</translation>
     </message>
@@ -491,37 +491,37 @@
         <translation>Dossier du modèle</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="109"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="111"/>
         <source>Folder holding the DEAL model (encoder.onnx and prompt_head.onnx). Default: the model that ships with the plugin.</source>
         <translation>Dossier contenant le modèle DEAL (encoder.onnx et prompt_head.onnx). Par défaut : le modèle fourni avec l'extension.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="128"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="130"/>
         <source>The raster layer cannot be loaded. Check that the file exists.</source>
         <translation>La couche raster ne peut pas être chargée. Vérifiez que le fichier existe.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="130"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="132"/>
         <source>The raster &apos;{}&apos; has no CRS, so the prompt points cannot be placed on it and sizes in metres are unknown. Assign its CRS first (Layer Properties &gt; Source, or Raster &gt; Projections &gt; Assign Projection).</source>
         <translation>Le raster « {} » n'a pas de SCR : les points d'exemple ne peuvent pas y être placés et les tailles en mètres sont inconnues. Attribuez-lui d'abord son SCR (Propriétés de la couche &gt; Source, ou Raster &gt; Projections &gt; Assigner une projection).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="141"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="143"/>
         <source>The feature cache folder {} cannot be created ({}). Choose a folder you can write to.</source>
         <translation>Le dossier de cache des caractéristiques {} ne peut pas être créé ({}). Choisissez un dossier accessible en écriture.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/result_layers.py" line="99"/>
+        <location filename="../../work/main/deal_qgis/result_layers.py" line="100"/>
         <source>Objects detected by DEAL per category: {0}</source>
         <translation>Objets détectés par DEAL par catégorie : {0}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/result_layers.py" line="118"/>
+        <location filename="../../work/main/deal_qgis/result_layers.py" line="119"/>
         <source>all categories</source>
         <translation>toutes catégories</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/result_layers.py" line="126"/>
+        <location filename="../../work/main/deal_qgis/result_layers.py" line="127"/>
         <source>Cannot create &apos;{0}&apos;: {1}</source>
         <translation>Impossible de créer « {0} » : {1}</translation>
     </message>
@@ -531,7 +531,7 @@
         <translation>L'écriture de « {0} » a échoué : {1}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/result_layers.py" line="148"/>
+        <location filename="../../work/main/deal_qgis/result_layers.py" line="168"/>
         <source>The density raster &apos;{0}&apos; cannot be opened.</source>
         <translation>Le raster de densité « {0} » ne peut pas être ouvert.</translation>
     </message>
@@ -621,7 +621,7 @@
         <translation>Recouvrement entre tuiles voisines, en pixels du modèle, pour que les objets en bord de tuile soient vus en entier. Moins de la moitié de la taille des tuiles. Non défini : le recouvrement du modèle.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/session_pool.py" line="70"/>
+        <location filename="../../work/main/deal_qgis/processing/session_pool.py" line="78"/>
         <source>The tiling cannot be used: {}. Change the tile size or overlap, or leave them unset to use the model&apos;s own.</source>
         <translation>Ce tuilage est inutilisable : {}. Modifiez la taille des tuiles ou le recouvrement, ou laissez-les vides pour utiliser ceux du modèle.</translation>
     </message>
@@ -667,12 +667,12 @@ La détection examine chaque type d'objet à la résolution qui l'amène à la t
         <translation>Tuiles trouvées déjà encodées</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="81"/>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="82"/>
         <source>Encoding at {:.3g} model pixels per raster pixel</source>
         <translation>Encodage à {:.3g} pixels du modèle par pixel du raster</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="86"/>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="87"/>
         <source>Tiles encoded: {}; found already encoded: {}.</source>
         <translation>Tuiles encodées : {} ; trouvées déjà encodées : {}.</translation>
     </message>
@@ -697,12 +697,12 @@ La détection examine chaque type d'objet à la résolution qui l'amène à la t
         <translation>Trois numéros de bande dans l'ordre rouge, vert, bleu, par ex. 1,2,3 ou 3,2,1 ; ou un seul numéro de bande pour une image en niveaux de gris. Non défini : les bandes marquées rouge, vert et bleu, sinon les trois premières.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="114"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="116"/>
         <source>Folder where the encoded raster is kept. Later runs on the same raster with the same model and tiling reuse it instead of encoding again (see &apos;Encode raster for fast detection&apos;). Not set: encodings are kept in memory for this QGIS session only.</source>
         <translation>Dossier où le raster encodé est conservé. Les exécutions suivantes sur le même raster avec le même modèle et le même tuilage le réutilisent au lieu d'encoder à nouveau (voir « Encoder le raster pour une détection rapide »). Non défini : les encodages restent en mémoire pour cette session QGIS uniquement.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="156"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="158"/>
         <source>Bands &apos;{}&apos; cannot be used: give three band numbers for red, green and blue (e.g. 1,2,3 or 3,2,1) or one band number for a grey image.</source>
         <translation>Les bandes « {} » sont inutilisables : donnez trois numéros de bande pour le rouge, le vert et le bleu (par ex. 1,2,3 ou 3,2,1) ou un seul numéro pour une image en niveaux de gris.</translation>
     </message>
@@ -735,6 +735,11 @@ La détection examine chaque type d'objet à la résolution qui l'amène à la t
         <location filename="../../work/main/deal_qgis/stage_text.py" line="17"/>
         <source>done</source>
         <translation>terminé</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/session_pool.py" line="44"/>
+        <source>DEAL needs the Python package(s) {0}, which this QGIS cannot import. Install them from the DEAL panel (Plugins &gt; DEAL), or run: {1}</source>
+        <translation>DEAL a besoin du ou des paquets Python {0}, que ce QGIS ne peut pas importer. Installez-les depuis le panneau DEAL (Extensions &gt; DEAL) ou exécutez : {1}</translation>
     </message>
 </context>
 </TS>

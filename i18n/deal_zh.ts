@@ -396,7 +396,7 @@
         <translation>检测到的目标：{}。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="152"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="156"/>
         <source>Writing outputs</source>
         <translation>正在写入输出</translation>
     </message>
@@ -411,7 +411,7 @@
         <translation>预先处理一次栅格，使之后任意提示点的检测都能快速运行。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="114"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="116"/>
         <source>Feature cache folder</source>
         <translation>特征缓存文件夹</translation>
     </message>
@@ -491,37 +491,37 @@
         <translation>模型文件夹</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="109"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="111"/>
         <source>Folder holding the DEAL model (encoder.onnx and prompt_head.onnx). Default: the model that ships with the plugin.</source>
         <translation>包含 DEAL 模型（encoder.onnx 和 prompt_head.onnx）的文件夹。默认：插件自带的模型。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="128"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="130"/>
         <source>The raster layer cannot be loaded. Check that the file exists.</source>
         <translation>无法加载栅格图层。请检查文件是否存在。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="130"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="132"/>
         <source>The raster &apos;{}&apos; has no CRS, so the prompt points cannot be placed on it and sizes in metres are unknown. Assign its CRS first (Layer Properties &gt; Source, or Raster &gt; Projections &gt; Assign Projection).</source>
         <translation>栅格“{}”没有坐标系，因此无法在其上放置提示点，也无法得知以米为单位的尺寸。请先为其指定坐标系（图层属性 &gt; 源，或 栅格 &gt; 投影 &gt; 指定投影）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="141"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="143"/>
         <source>The feature cache folder {} cannot be created ({}). Choose a folder you can write to.</source>
         <translation>无法创建特征缓存文件夹 {}（{}）。请选择一个可写入的文件夹。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/result_layers.py" line="99"/>
+        <location filename="../../work/main/deal_qgis/result_layers.py" line="100"/>
         <source>Objects detected by DEAL per category: {0}</source>
         <translation>DEAL 按类别检测到的目标：{0}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/result_layers.py" line="118"/>
+        <location filename="../../work/main/deal_qgis/result_layers.py" line="119"/>
         <source>all categories</source>
         <translation>所有类别</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/result_layers.py" line="126"/>
+        <location filename="../../work/main/deal_qgis/result_layers.py" line="127"/>
         <source>Cannot create &apos;{0}&apos;: {1}</source>
         <translation>无法创建“{0}”：{1}</translation>
     </message>
@@ -531,7 +531,7 @@
         <translation>写入“{0}”失败：{1}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/result_layers.py" line="148"/>
+        <location filename="../../work/main/deal_qgis/result_layers.py" line="168"/>
         <source>The density raster &apos;{0}&apos; cannot be opened.</source>
         <translation>无法打开密度栅格“{0}”。</translation>
     </message>
@@ -621,7 +621,7 @@
         <translation>相邻瓦片的重叠量（以模型像素计），使位于瓦片边缘的目标能被完整看到。须小于瓦片大小的一半。未设置：使用模型自身的重叠量。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/session_pool.py" line="70"/>
+        <location filename="../../work/main/deal_qgis/processing/session_pool.py" line="78"/>
         <source>The tiling cannot be used: {}. Change the tile size or overlap, or leave them unset to use the model&apos;s own.</source>
         <translation>无法使用该瓦片设置：{}。请修改瓦片大小或重叠量，或留空以使用模型自身的设置。</translation>
     </message>
@@ -667,12 +667,12 @@ Detection looks at each kind of object at the resolution that brings it to the m
         <translation>已存在编码的瓦片数</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="81"/>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="82"/>
         <source>Encoding at {:.3g} model pixels per raster pixel</source>
         <translation>以每栅格像素 {:.3g} 个模型像素进行编码</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="86"/>
+        <location filename="../../work/main/deal_qgis/processing/encode_algorithm.py" line="87"/>
         <source>Tiles encoded: {}; found already encoded: {}.</source>
         <translation>已编码瓦片：{}；已存在编码：{}。</translation>
     </message>
@@ -697,12 +697,12 @@ Detection looks at each kind of object at the resolution that brings it to the m
         <translation>按红、绿、蓝顺序给出三个波段号，例如 1,2,3 或 3,2,1；灰度影像给出一个波段号。未设置：使用标记为红、绿、蓝的波段，否则使用前三个波段。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="114"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="116"/>
         <source>Folder where the encoded raster is kept. Later runs on the same raster with the same model and tiling reuse it instead of encoding again (see &apos;Encode raster for fast detection&apos;). Not set: encodings are kept in memory for this QGIS session only.</source>
         <translation>保存已编码栅格的文件夹。之后在相同栅格、相同模型和瓦片设置下的运行会复用它而不再重新编码（见“编码栅格以加速检测”）。未设置：编码结果仅在本次 QGIS 会话的内存中保存。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="156"/>
+        <location filename="../../work/main/deal_qgis/processing/scene_parameters.py" line="158"/>
         <source>Bands &apos;{}&apos; cannot be used: give three band numbers for red, green and blue (e.g. 1,2,3 or 3,2,1) or one band number for a grey image.</source>
         <translation>无法使用波段“{}”：请为红、绿、蓝给出三个波段号（例如 1,2,3 或 3,2,1），灰度影像给出一个波段号。</translation>
     </message>
@@ -735,6 +735,11 @@ Detection looks at each kind of object at the resolution that brings it to the m
         <location filename="../../work/main/deal_qgis/stage_text.py" line="17"/>
         <source>done</source>
         <translation>完成</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/processing/session_pool.py" line="44"/>
+        <source>DEAL needs the Python package(s) {0}, which this QGIS cannot import. Install them from the DEAL panel (Plugins &gt; DEAL), or run: {1}</source>
+        <translation>DEAL 需要 Python 包 {0}，但此 QGIS 无法导入。请在 DEAL 面板（插件 &gt; DEAL）中安装，或运行：{1}</translation>
     </message>
 </context>
 </TS>

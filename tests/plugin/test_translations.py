@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from qgis.PyQt.QtCore import QCoreApplication
@@ -12,6 +15,7 @@ from deal_qgis.plugin_paths import translations_dir
 from deal_qgis.translation import install_translator, tr
 
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("language", ["fr", "zh"])
@@ -56,3 +60,14 @@ def test_engine_stages_translated():
     finally:
         QCoreApplication.removeTranslator(translator)
     assert stage_text("detecting tile 1/4") == "detecting tile 1/4"
+
+
+@pytest.mark.skipif(shutil.which("pylupdate5") is None, reason="pylupdate5 (pyqt5-dev-tools) is not installed")
+def test_ts_files_hold_every_string_of_the_code(tmp_path):
+    """Every tr() string in deal_qgis/ is in the .ts files (run `make translations` and translate after changing text)."""
+    sources = sorted(str(p) for p in (ROOT / "deal_qgis").rglob("*.py") if "__pycache__" not in p.parts)
+    subprocess.run(["pylupdate5", "-noobsolete", *sources, "-ts", str(tmp_path / "now.ts")], check=True, capture_output=True)
+    in_code = {m.findtext("source") for m in ET.parse(tmp_path / "now.ts").getroot().iter("message")}
+    for language in ("fr", "zh"):
+        in_ts = {m.findtext("source") for m in ET.parse(translations_dir() / f"deal_{language}.ts").getroot().iter("message")}
+        assert in_code <= in_ts, f"not in deal_{language}.ts: {sorted(in_code - in_ts)}"
