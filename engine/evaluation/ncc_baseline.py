@@ -100,7 +100,9 @@ class NCCMatcher:
     Args:
         patch_px: object size in image pixels (square); None estimates it per click with
             :func:`estimate_object_size`.
-        threshold: lowest NCC value reported (in [-1, 1]).
+        threshold: lowest NCC value reported (in [-1, 1]). Every detection reported is also
+            counted (scores are NCC values, above any count threshold); 0.7 kept AP50 on 18
+            validation images (within 0.1 point of 0.4) while cutting the count error 7-fold.
         context: template side / object side (some background sharpens the match).
         min_template_px: shorter object side after shrinking the image for correlation.
         max_exemplars: clicks per category used as templates (evenly chosen); each costs
@@ -108,7 +110,7 @@ class NCCMatcher:
         max_detections: highest-scoring detections kept per category.
     """
 
-    def __init__(self, patch_px: float | None = None, threshold: float = 0.4, context: float = 1.25,
+    def __init__(self, patch_px: float | None = None, threshold: float = 0.7, context: float = 1.25,
                  min_template_px: int = 12, max_exemplars: int = 4, max_detections: int = 1000):
         self.patch_px = patch_px
         self.threshold = threshold

@@ -55,7 +55,7 @@ def test_fixed_patch_size_and_two_categories():
     for r, c in centres:
         image[r - 6:r + 7, c - 6:c + 7][disk] = (30, 30, 220)
     prompts = [PointPrompt(48.0, 34.0, "car"), PointPrompt(150.5, 250.5, "ring")]
-    boxes, scores, cats = NCCMatcher(patch_px=13).detect(image, prompts)
+    boxes, scores, cats = NCCMatcher(patch_px=13, threshold=0.5).detect(image, prompts)
     assert set(cats) == {"car", "ring"}
     ring = boxes[cats == "ring"][:3]
     expected = np.asarray([[c - 6, r - 6, c + 7, r + 7] for r, c in centres], float)
