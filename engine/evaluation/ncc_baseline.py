@@ -30,12 +30,14 @@ def estimate_object_size(image: np.ndarray, col_px: float, row_px: float) -> tup
     """Width and height in pixels of the object under a click, from the pixels alone.
 
     Two steps: (1) scale selection with the scale-normalised Laplacian of Gaussian at the
-    click (a blob of radius r answers most strongly at sigma = r / sqrt(2)) gives the object's
-    radius, taking the largest scale that answers strongly so that a part of the object does
-    not pass for the whole; (2) the pixels that differ from the surrounding background (median of a window's
-    border, about 2.5 radii out) by at least half as much as the clicked pixel does are
-    grouped, and the group holding the click gives width and height, kept within
-    [radius, 4 * radius] so a group leaking into a road or a quay cannot run away.
+    click (a blob of radius r answers most strongly at sigma = r / sqrt(2)) gives the
+    object's radius, taking the largest scale that answers strongly so that a part of the
+    object does not pass for the whole; (2) the pixels that differ from the surrounding
+    background (median of a window's border, about 2.5 radii out) by at least half as much
+    as the clicked pixel does are grouped, and the group holding the click gives width and
+    height, kept within [radius, 4 * radius] so a group leaking into a road or a quay cannot
+    run away. On the project's validation images about 40% of estimates fall within a factor
+    1.5 of the true size (cars are often taken for their roof): the baseline's main weakness.
 
     Args:
         image: uint8 ``(H, W, 3)``.

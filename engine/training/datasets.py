@@ -129,7 +129,8 @@ def load_coco(json_path: str | Path, images_dir: str | Path, dataset_name: str) 
             by_image.setdefault(ann["image_id"], []).append(ann)
     unknown = {a["category_id"] for anns in by_image.values() for a in anns} - set(names)
     if unknown:
-        raise DatasetError(f"{json_path}: annotations use category ids {sorted(unknown)} that 'categories' does not list.")
+        raise DatasetError(f"{json_path}: annotations use category ids {sorted(unknown)} "
+                           "that 'categories' does not list.")
     records = []
     for img in coco.get("images", []):
         anns = by_image.get(img["id"], [])
