@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import DealError, ModelError
+from ..errors import DealError
 from ..io.atomic import atomic_path, check_writable
 from ..training.datasets import DatasetError, ImageRecord, leave_one_source_out, load_shared, split_by_group
 from .prompt_settings import SETTINGS
@@ -28,10 +28,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "COCO-style AP (with tiny-object size bins) and counting errors.")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", metavar="DIR", help="DEAL model folder (encoder.onnx + prompt_head.onnx)")
-    which.add_argument("--baseline", choices=("ncc", "supervised"),
-                       help="ncc: training-free template matching; supervised: the closed-set detector")
+    which.add_argument("--baseline", choices=("ncc",),
+                       help="ncc: training-free template matching (normalised cross-correlation over rotations and scales)")
     which.add_argument("--table", nargs="+", metavar="JSON", help="print one table from earlier --out files and stop")
-    p.add_argument("--weights", metavar="PATH", help="checkpoint of the supervised baseline")
     p.add_argument("--setting", type=int, nargs="+", choices=SETTINGS, default=list(SETTINGS),
                    help="prompt settings: 1 one click per category, 2 every object, 3 one category one click, "
                         "4 one category every object (default: all)")
@@ -61,12 +60,6 @@ def _detector(args: argparse.Namespace):
     if args.baseline == "ncc":
         from .ncc_baseline import NCCMatcher
         return "ncc", NCCMatcher()
-    if args.baseline == "supervised":
-        try:
-            from ..training.supervised import SupervisedDetector
-        except ImportError as exc:
-            raise ModelError(f"The supervised baseline is not available in this installation ({exc}).") from None
-        return "supervised", SupervisedDetector(args.weights)
     from ..runtime import load_model
     from .harness import SessionDetector
     return f"deal:{Path(args.model).name}", SessionDetector(load_model(args.model, device=args.device))

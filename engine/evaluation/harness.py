@@ -1,8 +1,8 @@
 """Evaluation runs: prompt each image under a prompt setting, detect, score; and result tables.
 
 A detector is anything with ``detect(image uint8 (H, W, 3), prompts) -> (boxes (N, 4) xyxy px,
-scores (N,), categories (N,) str)``: :class:`SessionDetector` (the DEAL engine), the NCC
-baseline, the supervised baseline.
+scores (N,), categories (N,) str)``: :class:`SessionDetector` (the DEAL engine) or the NCC
+baseline.
 """
 
 from __future__ import annotations
