@@ -54,6 +54,7 @@ train: setup
 eval: setup
 	$(PY) -m engine.cli eval --model resources/model --setting 1 2 3 4 --split val --out out/eval/deal.json
 	$(PY) -m engine.cli eval --baseline ncc --setting 1 2 3 4 --split val --out out/eval/ncc.json
+	$(PY) -m engine.cli eval --table out/eval/deal.json out/eval/ncc.json
 
 clean:
 	rm -rf out dist build .pytest_cache
