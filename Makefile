@@ -36,6 +36,7 @@ test: setup
 
 bench: setup
 	$(PY) -m engine.bench --out out/bench
+	$(PY) -m engine.batch.bench
 
 package: setup
 	$(PY) -m deal_qgis.packaging --out dist
