@@ -142,6 +142,7 @@ class DealModel:
                 raise ModelError(f"cannot load {path}: the file is corrupt or not an ONNX model ({str(exc).splitlines()[0][:200]}); "
                                  "re-export it with `deal export` or reinstall the plugin") from None
         self._encoder, self._head = sessions
+        self._head_inputs = [i.name for i in self._head.get_inputs()]
         meta_enc = self._encoder.get_modelmeta().custom_metadata_map
         meta_head = self._head.get_modelmeta().custom_metadata_map
         self.metadata = ModelMetadata.from_onnx(meta_enc, folder / ENCODER_FILE)
@@ -162,8 +163,9 @@ class DealModel:
 
     def predict(self, feats: TileFeatures, exemplars: np.ndarray, mask: np.ndarray) -> HeadOutput:
         """``exemplars (K,M,C)``, ``mask (K,M)`` (1 = real point) -> :class:`HeadOutput`."""
-        out = self._head.run(None, {"p8": feats.p8, "p16": feats.p16, "p32": feats.p32,
-                                    "exemplars": exemplars.astype(np.float32), "exemplar_mask": mask.astype(np.float32)})
+        feed = {"p8": feats.p8, "p16": feats.p16, "p32": feats.p32,
+                "exemplars": exemplars.astype(np.float32), "exemplar_mask": mask.astype(np.float32)}
+        out = self._head.run(None, {k: feed[k] for k in self._head_inputs})  # a graph may not use every level
         density, count_density, boxes, scores, valid, count = out
         return HeadOutput(density, count_density, boxes, scores, valid > 0.5, count)
 

@@ -6,9 +6,12 @@
     result = session.detect(more_prompts)             # reuses the encoded tiles
 
 Scale-aware prompting: each category is detected at the resampling factor that brings its
-clicked objects to the size the model was trained at (``target_object_px``). The factor is
-estimated from the encoder's size map at the clicks and snapped to steps of sqrt(2) so that
-clicks on similar objects share encoded tiles.
+clicked objects to the size the model was trained at (``target_object_px``). To find it, the
+engine probes a small window (256 model pixels) around the click at factors 1/8 .. 4 in steps of
+sqrt(2) and keeps the factor where the model is most sure an object sits at the click (the
+density D there) and its size map says the object has the training size. Probes run the encoder
+on those small windows only, never on the scene's tiles; factors are powers of sqrt(2), so clicks
+on similar objects share encoded tiles. ``Session(..., scale=F)`` fixes the factor (no probes).
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ Cancel = Callable[[], bool]
 
 DEFAULT_SCORE_THRESHOLD = 0.3
 MIN_SCALE, MAX_SCALE = 0.125, 4.0
+PROBE_SCALES = tuple(2 ** (k / 2) for k in range(-6, 5))  # 1/8 .. 4, as snap_scale rounds
+PROBE_PX = 256
+PROBE_CLICKS = 3  # clicks of a category probed (the scale is shared by the category)
+SIZE_WEIGHT = 0.5  # weight of |log(predicted size / training size)| against the density at the click
 MAX_DENSITY_CELLS = 16_000_000  # per band: bounds the density raster's memory on huge scenes
 
 
@@ -74,6 +81,8 @@ class Session:
         self.fixed_scale = None if scale == "auto" else float(scale)
         self.georef = source.georef or GeoReference.identity()
         self.encoder_calls = 0
+        self.probe_calls = 0
+        self._probes: dict[tuple[float, float, float], tuple[float, float]] = {}
         self.cache_hits = 0
         self.seconds_encode = 0.0
         self._grids: dict[float, TileGrid] = {}
@@ -156,24 +165,40 @@ class Session:
         size_scene = float(np.exp(log_wh.mean())) / s
         return emb, size_scene
 
-    def estimate_scale(self, prompts: list[PointPrompt], iterations: int = 3) -> tuple[float, float]:
-        """``(resampling factor, object size in scene px)`` for one category's clicks.
+    def _probe(self, prompt: PointPrompt, scale: float) -> tuple[float, float]:
+        """``(density D at the click, object size in model px)`` from a small window around the click."""
+        key = (round(prompt.col_px, 1), round(prompt.row_px, 1), scale)
+        if key not in self._probes:
+            span = max(1, round(PROBE_PX / scale))
+            window = Window(int(round(prompt.col_px - span / 2)), int(round(prompt.row_px - span / 2)), span, span)
+            image, _ = self.source.read(window, out_shape=(PROBE_PX, PROBE_PX))
+            feats = self.model.encode(image)
+            self.probe_calls += 1
+            s = PROBE_PX / span
+            xy = np.array([[(prompt.col_px - window.col_off) * s, (prompt.row_px - window.row_off) * s]])
+            stride = self.model.metadata.stride
+            size = float(np.exp(bilinear_sample(feats.size[0], xy, stride)[0].mean()))
+            exemplar = bilinear_sample(feats.p8[0], xy, stride)[None]
+            out = self.model.predict(feats, exemplar, np.ones((1, 1), np.float32))
+            density = float(bilinear_sample(out.density[0][None], xy, stride)[0, 0])
+            self._probes[key] = (density, size)
+        return self._probes[key]
 
-        Starts at the native resolution and re-estimates at the proposed factor until it stops
-        changing: the size head is most reliable near the training size.
-        """
+    def estimate_scale(self, prompts: list[PointPrompt]) -> tuple[float, float]:
+        """``(resampling factor, object size in scene px)`` for one category's clicks (see module docstring)."""
+        target = self.model.metadata.target_object_px
         if self.fixed_scale is not None:
             sizes = [self._embed(p, self.fixed_scale)[1] for p in prompts]
             return self.fixed_scale, float(np.median(sizes))
-        scale, size = 1.0, float("nan")
-        target = self.model.metadata.target_object_px
-        for _ in range(iterations):
-            size = float(np.median([self._embed(p, scale)[1] for p in prompts]))
-            proposed = snap_scale(target / max(size, 1e-3))
-            if proposed == scale:
-                break
-            scale = proposed
-        return scale, size
+        probed = prompts[:PROBE_CLICKS]
+
+        def score(scale: float) -> float:
+            values = [self._probe(p, scale) for p in probed]
+            return float(np.mean([d - SIZE_WEIGHT * abs(np.log(max(size, 1e-3) / target)) for d, size in values]))
+
+        best = max(PROBE_SCALES, key=score)
+        size_scene = float(np.median([self._probe(p, best)[1] for p in probed])) / best
+        return best, size_scene
 
     def exemplars(self, prompts: list[PointPrompt], progress: Progress | None = None, cancel: Cancel | None = None) -> ExemplarSet:
         """Embeddings of the clicks, per category, at each category's scale (encodes the clicked tiles)."""
@@ -199,6 +224,7 @@ class Session:
 
     def _stats_since(self, t0: float, calls0: int, hits0: int, enc0: float, tiles: int) -> dict:
         stats = {"encoder_calls": self.encoder_calls - calls0, "encoder_calls_total": self.encoder_calls,
+                 "probe_calls_total": self.probe_calls,
                  "cache_hits": self.cache_hits - hits0, "tiles": tiles,
                  "seconds_encode": self.seconds_encode - enc0, "seconds_total": time.perf_counter() - t0}
         stats["seconds_detect"] = stats["seconds_total"] - stats["seconds_encode"]

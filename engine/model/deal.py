@@ -93,16 +93,29 @@ def sample_exemplars(p8: torch.Tensor, points_px: torch.Tensor, stride: int) -> 
 
 
 class PromptHeadExport(nn.Module):
-    """The prompt head as exported: final boxes (K,Q,4) xyxy tile px, scores (K,Q), query validity from the count."""
+    """The prompt head as exported: final boxes (K,Q,4) xyxy tile px, scores (K,Q), query validity from the count.
 
-    def __init__(self, head: DealPromptHead):
+    ``source="decoder"`` (default) takes the last decoder layer's boxes and scores;
+    ``source="dense"`` the selected queries' dense proposals scored by the density D (an
+    ablation: what the decoder adds).
+    """
+
+    def __init__(self, head: DealPromptHead, source: str = "decoder"):
         super().__init__()
+        if source not in ("decoder", "dense"):
+            raise ValueError(f"source must be 'decoder' or 'dense', got {source!r}")
         self.head = head
+        self.source = source
 
     def forward(self, p8, p16, p32, exemplars, mask):
         out = self.head(p8, p16, p32, exemplars, mask)
-        boxes, logits = out["layers"][-1]
         size = out["tile_size"]
+        if self.source == "dense":
+            index = out["query_index"]
+            boxes = torch.gather(out["dense_boxes"], 1, index[..., None].expand(-1, -1, 4)) / size
+            logits = torch.gather(out["heat_logit"].flatten(1), 1, index)
+        else:
+            boxes, logits = out["layers"][-1]
         cx, cy, bw, bh = (boxes * size).unbind(-1)
         xyxy = torch.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], -1)
         count = out["count_density"].sum(dim=(1, 2))

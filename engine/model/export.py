@@ -32,7 +32,8 @@ def _add_metadata(path: Path, meta: dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
-def export_onnx(encoder: DealEncoder, head: DealPromptHead, cfg: ModelConfig, out_dir: str | Path, extra_meta: dict | None = None) -> Path:
+def export_onnx(encoder: DealEncoder, head: DealPromptHead, cfg: ModelConfig, out_dir: str | Path, extra_meta: dict | None = None,
+                head_source: str = "decoder") -> Path:
     """Write ``encoder.onnx`` and ``prompt_head.onnx`` into ``out_dir`` (atomically, as a pair).
 
     Dynamic axes: tile height/width (multiples of 32), number of prompt sets K and points M.
@@ -43,13 +44,14 @@ def export_onnx(encoder: DealEncoder, head: DealPromptHead, cfg: ModelConfig, ou
     out.mkdir(parents=True, exist_ok=True)
     encoder.eval(); head.eval()
     tmp_enc, tmp_head = out / (ENCODER_FILE + ".tmp"), out / (HEAD_FILE + ".tmp")
-    _export_graphs(encoder, head, cfg, tmp_enc, tmp_head)
+    _export_graphs(encoder, head, cfg, tmp_enc, tmp_head, head_source)
     digest = hashlib.sha256()
     for module in (encoder, head):
         for name, tensor in sorted(module.state_dict().items()):
             digest.update(name.encode())
             digest.update(tensor.detach().cpu().numpy().tobytes())
-    meta = {"deal_format": FORMAT_VERSION, "config": cfg.to_json(), "content_hash": digest.hexdigest()[:16],
+    digest.update(head_source.encode())
+    meta = {"deal_format": FORMAT_VERSION, "config": cfg.to_json(), "content_hash": digest.hexdigest()[:16], "head_source": head_source,
             **{k: json.dumps(v) if not isinstance(v, str) else v for k, v in (extra_meta or {}).items()}}
     for tmp, kind in ((tmp_enc, "encoder"), (tmp_head, "prompt_head")):
         _add_metadata(tmp, {**meta, "graph": kind})
@@ -58,7 +60,7 @@ def export_onnx(encoder: DealEncoder, head: DealPromptHead, cfg: ModelConfig, ou
     return out
 
 
-def _export_graphs(encoder, head, cfg: ModelConfig, tmp_enc: Path, tmp_head: Path) -> None:
+def _export_graphs(encoder, head, cfg: ModelConfig, tmp_enc: Path, tmp_head: Path, head_source: str) -> None:
     image = torch.rand(1, 3, 256, 256)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -69,7 +71,7 @@ def _export_graphs(encoder, head, cfg: ModelConfig, tmp_enc: Path, tmp_head: Pat
         p8, p16, p32, _ = encoder(image)
         ex = torch.randn(2, 3, cfg.dim)
         mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
-        torch.onnx.export(PromptHeadExport(head), (p8, p16, p32, ex, mask), str(tmp_head),
+        torch.onnx.export(PromptHeadExport(head, head_source), (p8, p16, p32, ex, mask), str(tmp_head),
                           input_names=["p8", "p16", "p32", "exemplars", "exemplar_mask"],
                           output_names=["density", "count_density", "boxes", "scores", "valid", "count"],
                           dynamic_axes={"p8": {2: "h8", 3: "w8"}, "p16": {2: "h16", 3: "w16"}, "p32": {2: "h32", 3: "w32"},

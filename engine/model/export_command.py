@@ -14,6 +14,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--untrained", action="store_true", help="export ImageNet backbone + random heads (pipeline tests)")
     p.add_argument("--tiny", action="store_true", help="with --untrained: the tiny test backbone")
+    p.add_argument("--head-source", choices=("decoder", "dense"), default="decoder",
+                   help="final boxes from the decoder (default) or the dense proposals (ablation)")
     p.set_defaults(run=run)
 
 
@@ -35,6 +37,6 @@ def run(args) -> int:
         enc, head = build(cfg, pretrained=False)
         load_weights(Path(args.checkpoint), enc, head)
         extra = {"trained": True, **extra}
-    out = export_onnx(enc, head, cfg, args.out, extra)
+    out = export_onnx(enc, head, cfg, args.out, extra, head_source=args.head_source)
     print(f"exported {cfg.name} to {out}")
     return 0

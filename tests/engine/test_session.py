@@ -178,3 +178,20 @@ def test_inference_path_never_imports_torch(tiny_model_dir):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_auto_scale_probes_small_windows_only_and_remembers_them(model):
+    from engine.session import PROBE_SCALES
+
+    session = Session(_scene(), model)  # scale="auto"
+    click = PointPrompt(300.5, 300.5, "vehicle")
+    first = session.detect([click])
+    scale = first.scales["vehicle"]
+    assert scale in PROBE_SCALES
+    assert session.probe_calls == len(PROBE_SCALES)  # one small window per candidate factor
+    tiles_needed = len(session.grid(scale))
+    assert first.stats["encoder_calls"] <= tiles_needed
+    # the same object clicked again under another name: no probe, no tile re-encoded
+    again = session.detect([PointPrompt(300.5, 300.5, "car")])
+    assert session.probe_calls == len(PROBE_SCALES)
+    assert again.stats["encoder_calls"] == 0 and again.scales["car"] == scale
