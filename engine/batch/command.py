@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from ..commands.detect import _bands, _overlap, _positive_int, _score
+from ..commands.detect import _bands, _overlap, _positive_int, _score, scale_arg
 from ..errors import NoPromptsError, OutputError, PromptError
 
 EXIT_SOME_FAILED = 3
@@ -74,7 +74,7 @@ def _add_click_options(p: argparse.ArgumentParser, title: str) -> None:
     clicks.add_argument("--category-field", default="category", metavar="FIELD",
                         help="field of --prompts holding each point's category (default: %(default)s)")
     clicks.add_argument("--prompts-layer", metavar="LAYER", help="layer of --prompts to read (default: the first)")
-    clicks.add_argument("--scale", default="auto", metavar="auto|F",
+    clicks.add_argument("--scale", type=scale_arg, default="auto", metavar="auto|F",
                         help="detection scale (model px per scene px), or auto from the clicked objects' size (default)")
 
 
@@ -126,18 +126,6 @@ def run(args: argparse.Namespace) -> int:
     return _batch(args)
 
 
-def _scale(args: argparse.Namespace) -> float | str:
-    if args.scale == "auto":
-        return "auto"
-    try:
-        value = float(args.scale)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        args.parser.error(f"--scale must be auto or a positive number, got '{args.scale}'")
-    return value
-
-
 def _load_model(args: argparse.Namespace, device: str, threads: int | None = None):
     """The model, with --tile/--overlap checked against it (a usage error before any scene is read)."""
     import numpy as np
@@ -161,7 +149,7 @@ def _reference_exemplars(args: argparse.Namespace, model):
     from ..io.vector_io import read_prompts
     from ..session import Session
 
-    scale = _scale(args)
+    scale = args.scale
     with RasterioSource(args.scene, bands=args.bands) as source:
         size = (source.width, source.height)
         prompts = [parse_point_arg(text, source.georef, size) for text in args.point]

@@ -57,6 +57,19 @@ def _bands(text: str) -> tuple[int, ...]:
     return bands
 
 
+def scale_arg(text: str) -> float | str:
+    """``auto`` or a positive resampling factor (argparse type)."""
+    if text == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be auto or a positive number, got '{text}'")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -109,6 +122,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                           help="where the model runs (default: %(default)s = cuda when available)")
     run_opts.add_argument("--tile", type=_positive_int, metavar="PX", help="tile size in model pixels, a multiple of 32 (default: the model's)")
     run_opts.add_argument("--overlap", type=_overlap, metavar="PX", help="tile overlap in model pixels, under half the tile (default: the model's)")
+    run_opts.add_argument("--scale", type=scale_arg, default="auto", metavar="auto|F",
+                          help="resampling factor, model pixels per scene pixel (default auto: chosen per category "
+                               "from the clicked objects' size)")
     run_opts.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's)")
     run_opts.add_argument("--bands", type=_bands, metavar="R,G,B",
                           help="bands to use, counted from 1: 3 as R,G,B or 1 as grey (default: 1,2,3)")
@@ -174,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
 
         model = load_model(args.model, device=args.device)
         try:
-            session = Session(source, model, tile_size=args.tile, overlap=args.overlap)
+            session = Session(source, model, tile_size=args.tile, overlap=args.overlap, scale=args.scale)
         except SettingsError as exc:  # --tile / --overlap out of the range the model accepts
             args.parser.error(f"--tile {args.tile} --overlap {args.overlap}: {exc}")
         bar, progress = _progress_bar(args.quiet)
