@@ -14,7 +14,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import rasterio
+
+# GDAL's block cache defaults to 5% of RAM and grows with every window read from a big scene;
+# the engine reads each window once, so a small cache keeps memory bounded (set before GDAL starts;
+# a value the user exported wins).
+os.environ.setdefault("GDAL_CACHEMAX", "128")
+
+import rasterio  # noqa: E402
 from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window as RioWindow
