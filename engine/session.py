@@ -39,18 +39,11 @@ Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
 
 DEFAULT_SCORE_THRESHOLD = 0.3
-MIN_SCALE, MAX_SCALE = 0.125, 4.0
-PROBE_SCALES = tuple(2 ** (k / 2) for k in range(-6, 5))  # 1/8 .. 4, as snap_scale rounds
+PROBE_SCALES = tuple(2 ** (k / 2) for k in range(-6, 5))  # 1/8 .. 4 in steps of sqrt(2)
 PROBE_PX = 256
 PROBE_CLICKS = 3  # clicks of a category probed (the scale is shared by the category)
 SIZE_WEIGHT = 0.5  # weight of |log(predicted size / training size)| against the density at the click
 MAX_DENSITY_CELLS = 16_000_000  # per band: bounds the density raster's memory on huge scenes
-
-
-def snap_scale(scale: float) -> float:
-    """Round a resampling factor to the nearest power of sqrt(2), within [1/8, 4]."""
-    s = min(max(scale, MIN_SCALE), MAX_SCALE)
-    return float(2 ** (round(2 * math.log2(s)) / 2))
 
 
 class Session:

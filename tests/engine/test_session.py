@@ -16,7 +16,7 @@ from engine.georef import GeoReference
 from engine.prompts import PointPrompt
 from engine.raster_source import ArraySource
 from engine.runtime import load_model
-from engine.session import Session, snap_scale
+from engine.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,11 +152,6 @@ def test_feature_cache_bound_spills_without_changing_results(model):
     assert r2.stats["encoder_calls"] == 0
     np.testing.assert_allclose(r1.scores, r2.scores)
     small.close()
-
-
-@pytest.mark.parametrize("raw, snapped", [(1.0, 1.0), (1.3, 2 ** 0.5), (0.3, 2 ** -1.5), (100.0, 4.0), (0.01, 0.125)])
-def test_scale_snapping(raw, snapped):
-    assert snap_scale(raw) == pytest.approx(snapped)
 
 
 def test_inference_path_never_imports_torch(tiny_model_dir):
