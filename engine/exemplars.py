@@ -7,6 +7,7 @@ points beyond the outermost cell centres take the border value.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,12 @@ class ExemplarSet:
     @property
     def categories(self) -> list[str]:
         return list(self.embeddings)
+
+    def digest(self, category: str) -> str:
+        """Identity of one category's exemplars (embeddings and scale), for caching its results."""
+        h = hashlib.sha1(np.ascontiguousarray(self.embeddings[category], dtype=np.float32).tobytes())
+        h.update(repr(float(self.scales[category])).encode())
+        return h.hexdigest()
 
     def batch(self, categories: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Padded ``(K,M,C)`` embeddings and ``(K,M)`` mask for the given categories."""

@@ -190,3 +190,27 @@ def test_auto_scale_probes_small_windows_only_and_remembers_them(model):
     again = session.detect([PointPrompt(300.5, 300.5, "car")])
     assert session.probe_calls == len(PROBE_SCALES)
     assert again.stats["encoder_calls"] == 0 and again.scales["car"] == scale
+
+
+def test_a_new_click_in_one_category_reruns_only_that_category(model):
+    session = Session(_scene(), model, scale=1.0)
+    base = [PointPrompt(20.5, 20.5, "vehicle"), PointPrompt(300.5, 300.5, "ship")]
+    first = session.detect(base, score_threshold=0.0)
+    sets_seen = []
+    original = model.predict
+
+    def spy(feats, exemplars, mask):
+        sets_seen.append(exemplars.shape[0])
+        return original(feats, exemplars, mask)
+
+    model.predict = spy
+    try:
+        again = session.detect(base + [PointPrompt(400.5, 100.5, "ship")], score_threshold=0.0)
+        same = session.detect(base, score_threshold=0.0)
+    finally:
+        model.predict = original
+    n_tiles = len(session.grid(1.0))
+    assert sets_seen[:n_tiles] == [1] * n_tiles  # only the changed 'ship' set ran, on every tile
+    assert len(sets_seen) == n_tiles  # the unchanged prompts ran nothing at all
+    np.testing.assert_array_equal(same.boxes_px, first.boxes_px)
+    assert (again.categories == "vehicle").sum() == (first.categories == "vehicle").sum()
