@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from ..commands.detect import _bands, _overlap, _positive_int, _score, scale_arg
+from ..commands.detect import _positive_int, _score, add_model_options, scale_arg
 from ..errors import NoPromptsError, OutputError, PromptError
 
 EXIT_SOME_FAILED = 3
@@ -54,17 +54,6 @@ BATCH_EPILOG = textwrap.dedent("""\
     """)
 
 
-def _add_model_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    group = p.add_argument_group("model and run")
-    group.add_argument("--model", type=Path, metavar="DIR", help="model folder (default: the bundled model)")
-    group.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                       help="where the model runs (default: %(default)s = cuda when available)")
-    group.add_argument("--tile", type=_positive_int, metavar="PX", help="tile size in model pixels, a multiple of 32 (default: the model's)")
-    group.add_argument("--overlap", type=_overlap, metavar="PX", help="tile overlap in model pixels, under half the tile (default: the model's)")
-    group.add_argument("--bands", type=_bands, metavar="R,G,B", help="bands to use, counted from 1: 3 as R,G,B or 1 as grey (default: 1,2,3)")
-    return group
-
-
 def _add_click_options(p: argparse.ArgumentParser, title: str) -> None:
     clicks = p.add_argument_group(title)
     clicks.add_argument("--scene", type=Path, metavar="REF.tif", help="the reference raster the clicks are on")
@@ -90,7 +79,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     _add_click_options(save, "clicks (at least one point)")
     save.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.npz", help="exemplar file to write")
     save.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="show informational messages")
-    _add_model_options(save)
+    add_model_options(save)
     save.set_defaults(parser=save)
 
     b = subparsers.add_parser("batch", help="run detection over many rasters",
@@ -102,7 +91,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="merged detections: .gpkg, .shp or .geojson (an existing file is replaced)")
     b.add_argument("--exemplars", type=Path, metavar="FILE.npz", help="exemplars from `deal exemplars save`")
     _add_click_options(b, "or clicks on a reference scene (instead of --exemplars)")
-    group = _add_model_options(b)
+    group = add_model_options(b)
     group.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's)")
     group.add_argument("--crs", metavar="CRS", help="CRS of the merged layer (default: the first finished scene's)")
     group.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -57,6 +57,18 @@ def _bands(text: str) -> tuple[int, ...]:
     return bands
 
 
+def add_model_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The "model and run" options shared by ``deal detect``, ``deal batch`` and ``deal exemplars``."""
+    group = p.add_argument_group("model and run")
+    group.add_argument("--model", type=Path, metavar="DIR", help="model folder (default: the bundled model)")
+    group.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                       help="where the model runs (default: %(default)s = cuda when available)")
+    group.add_argument("--tile", type=_positive_int, metavar="PX", help="tile size in model pixels, a multiple of 32 (default: the model's)")
+    group.add_argument("--overlap", type=_overlap, metavar="PX", help="tile overlap in model pixels, under half the tile (default: the model's)")
+    group.add_argument("--bands", type=_bands, metavar="R,G,B", help="bands to use, counted from 1: 3 as R,G,B or 1 as grey (default: 1,2,3)")
+    return group
+
+
 def scale_arg(text: str) -> float | str:
     """``auto`` or a positive resampling factor (argparse type)."""
     if text == "auto":
@@ -116,18 +128,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     out.add_argument("--layer", default="detections", help="layer name in a GeoPackage (default: %(default)s)")
     out.add_argument("--density", type=Path, metavar="FILE.tif", help="also write the density map as a GeoTIFF")
     out.add_argument("--counts", type=Path, metavar="FILE", help="also write counts per category (.csv or .json)")
-    run_opts = p.add_argument_group("model and run")
-    run_opts.add_argument("--model", type=Path, metavar="DIR", help="model folder (default: the bundled model)")
-    run_opts.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                          help="where the model runs (default: %(default)s = cuda when available)")
-    run_opts.add_argument("--tile", type=_positive_int, metavar="PX", help="tile size in model pixels, a multiple of 32 (default: the model's)")
-    run_opts.add_argument("--overlap", type=_overlap, metavar="PX", help="tile overlap in model pixels, under half the tile (default: the model's)")
+    run_opts = add_model_options(p)
     run_opts.add_argument("--scale", type=scale_arg, default="auto", metavar="auto|F",
                           help="resampling factor, model pixels per scene pixel (default auto: chosen per category "
                                "from the clicked objects' size)")
     run_opts.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's)")
-    run_opts.add_argument("--bands", type=_bands, metavar="R,G,B",
-                          help="bands to use, counted from 1: 3 as R,G,B or 1 as grey (default: 1,2,3)")
     run_opts.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none either when stderr is not a terminal)")
     p.set_defaults(parser=p)
     return p
