@@ -2,10 +2,11 @@
 
     python -m engine.bench --out out/bench [--size 8192] [--rss-size 20000] [--tile-repeats 5]
 
-1. Per 1024 x 1024 tile: encoder ms, prompt head ms for 1 and for 10 prompts (onnxruntime, CPU).
+1. Per 1024 x 1024 tile of the scene: encoder ms, prompt head ms for 1 and for 10 prompts clicked
+   on real vehicles (onnxruntime, CPU), and the number of decoder queries the density chose.
 2. First pass over a synthetic scene: pipeline throughput (Mpx/s) against the bare encoder's
    throughput on the same tiles -> pipeline overhead.
-3. Re-prompt (new clicks, same scene) against the first pass -> speed-up.
+3. Re-prompt (new clicks on real objects, same scene) against the first pass -> speed-up.
 4. Peak RSS of a whole detection on a large 3-band uint8 GeoTIFF (separate process).
 Results go to ``bench.json`` and a markdown table printed at the end.
 """
@@ -23,28 +24,63 @@ from pathlib import Path
 import numpy as np
 
 
-def _per_tile(model, repeats: int) -> dict:
-    rng = np.random.default_rng(0)
-    image = rng.random((3, 1024, 1024), dtype=np.float32)
+def _scene_with_truth(path: Path, size: int, seed: int):
+    """The synthetic bench scene and its truth (rendered once, kept beside the scene)."""
+    from .synthetic import SyntheticTruth, write_large_scene
+
+    truth_file = path.with_suffix(".truth.npz")
+    if path.exists() and truth_file.exists():
+        z = np.load(truth_file)
+        return SyntheticTruth(z["boxes"], z["categories"], z["obb"])
+    print(f"rendering a {size} x {size} scene...", flush=True)
+    truth = write_large_scene(path, size, size, seed=seed)
+    np.savez(truth_file, boxes=truth.boxes_px, categories=truth.categories, obb=truth.obb_px)
+    return truth
+
+
+def _clicks(truth, category: str, near: tuple[float, float], n: int = 1) -> list[tuple[float, float]]:
+    """Centres of the ``n`` objects of ``category`` nearest to ``near`` (x, y scene px): real clicks."""
+    b = truth.boxes_px[truth.categories == category]
+    if not len(b):
+        raise RuntimeError(f"the bench scene has no {category}")
+    centres = np.stack([(b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2], 1)
+    order = np.argsort(np.hypot(centres[:, 0] - near[0], centres[:, 1] - near[1]))[:n]
+    return [(float(x), float(y)) for x, y in centres[order]]
+
+
+def _per_tile(model, scene: Path, truth, repeats: int) -> dict:
+    """Encoder and prompt head on one 1024² tile of the bench scene; the prompts are the centres of
+    real vehicles in it (the head's cost follows the density: it decides the number of queries)."""
+    from .exemplars import bilinear_sample
+    from .io.rasterio_source import RasterioSource
+    from .raster_source import Window
+
+    source = RasterioSource(scene)
+    x0, y0 = source.width // 2 - 512, source.height // 2 - 512
+    image, _ = source.read(Window(x0, y0, 1024, 1024))
     model.encode(image)  # warm-up
     t = []
     for _ in range(repeats):
         t0 = time.perf_counter(); feats = model.encode(image); t.append(time.perf_counter() - t0)
-    out = {"encoder_ms": 1000 * float(np.median(t))}
+    out = {"tile_window": [x0, y0, 1024, 1024], "encoder_ms": 1000 * float(np.median(t))}
+    clicks = _clicks(truth, "vehicle", (x0 + 512, y0 + 512), 10)
     for n in (1, 10):
-        ex = rng.normal(size=(1, n, model.metadata.dim)).astype(np.float32)
+        xy = np.array(clicks[:n]) - (x0, y0)
+        ex = bilinear_sample(feats.p8[0], xy, model.metadata.stride)[None]
         mask = np.ones((1, n), np.float32)
-        model.predict(feats, ex, mask)
+        head = model.predict(feats, ex, mask)
         th = []
         for _ in range(repeats):
             t0 = time.perf_counter(); model.predict(feats, ex, mask); th.append(time.perf_counter() - t0)
         out[f"head_ms_{n}_prompts"] = 1000 * float(np.median(th))
+        out[f"head_queries_{n}_prompts"] = int(head.boxes.shape[1])
+        out[f"head_count_{n}_prompts"] = float(head.count[0])
     out["encoder_mpx_s"] = 1024 * 1024 / 1e6 / (out["encoder_ms"] / 1000)
     out["head_fraction_of_encoder_1_prompt"] = out["head_ms_1_prompts"] / out["encoder_ms"]
     return out
 
 
-def _pipeline(scene: Path, model, tile: int) -> dict:
+def _pipeline(scene: Path, truth, model, tile: int) -> dict:
     from .io.rasterio_source import RasterioSource
     from .prompts import PointPrompt
     from .session import Session
@@ -58,14 +94,15 @@ def _pipeline(scene: Path, model, tile: int) -> dict:
         image, _ = source.read(t.window, out_shape=(tile, tile))
         t0 = time.perf_counter(); model.encode(image); t_bare += time.perf_counter() - t0
     px = source.width * source.height
-    prompt = [PointPrompt(source.width / 2 + 0.5, source.height / 2 + 0.5, "vehicle")]
+    w, h = source.width, source.height
+    prompt = [PointPrompt(*_clicks(truth, "vehicle", (w / 2, h / 2))[0], "vehicle")]
     t0 = time.perf_counter(); first = session.detect(prompt); t_first = time.perf_counter() - t0
     # the analyst adds a click for a new category: the unchanged one is not recomputed
-    added = prompt + [PointPrompt(source.width / 4 + 0.5, source.height / 2 + 0.5, "ship")]
+    added = prompt + [PointPrompt(*_clicks(truth, "ship", (w / 4, h / 2))[0], "ship")]
     t0 = time.perf_counter(); second = session.detect(added); t_second = time.perf_counter() - t0
     # every category's clicks change: the prompt head runs for both on every tile
-    changed = [PointPrompt(source.width / 3 + 0.5, source.height / 3 + 0.5, "vehicle"),
-               PointPrompt(source.width / 4 + 0.5, source.height / 3 + 0.5, "ship")]
+    changed = [PointPrompt(*_clicks(truth, "vehicle", (w / 3, h / 3))[0], "vehicle"),
+               PointPrompt(*_clicks(truth, "ship", (w / 4, h / 3))[0], "ship")]
     t0 = time.perf_counter(); third = session.detect(changed); t_third = time.perf_counter() - t0
     return {"scene_px": px, "tiles": len(grid), "bare_encoder_s": t_bare, "first_pass_s": t_first,
             "reprompt_s": t_second, "reprompt_all_changed_s": t_third,
@@ -108,15 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out); out.mkdir(parents=True, exist_ok=True)
     model = load_model(args.model, device="cpu")
     results = {"model": model.model_id, "cpu_threads": "onnxruntime default"}
-    print("per-tile timings (1024 x 1024)...", flush=True)
-    results["tile"] = _per_tile(model, args.tile_repeats)
-    print(json.dumps(results["tile"], indent=1), flush=True)
     scene = out / f"scene_{args.size}.tif"
-    if not scene.exists():
-        print(f"rendering a {args.size} x {args.size} scene...", flush=True)
-        write_large_scene(scene, args.size, args.size, seed=11)
+    truth = _scene_with_truth(scene, args.size, seed=11)
+    print("per-tile timings (1024 x 1024)...", flush=True)
+    results["tile"] = _per_tile(model, scene, truth, args.tile_repeats)
+    print(json.dumps(results["tile"], indent=1), flush=True)
     print("first pass vs bare encoder, then re-prompt...", flush=True)
-    results["pipeline"] = _pipeline(scene, model, args.tile)
+    results["pipeline"] = _pipeline(scene, truth, model, args.tile)
     print(json.dumps(results["pipeline"], indent=1), flush=True)
     if args.rss_size:
         big = out / f"scene_{args.rss_size}.tif"

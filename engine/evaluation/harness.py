@@ -211,7 +211,8 @@ def evaluate_scene(scene_path: str | Path, truth_vector_path: str | Path, prompt
     pred_boxes = _map_boxes_px_units(np.asarray(result.boxes_px, np.float64).reshape(-1, 4), result.georef)
     gt_boxes, gt_cats = _truth_boxes(truth_vector_path, result.georef, source.width, source.height,
                                      category_field, where)
+    # a whole scene is one "image" holding thousands of objects: score every detection, not COCO's first N
     metrics = evaluate_detections([(gt_boxes, gt_cats)], [(pred_boxes, result.scores, result.categories)],
-                                  categories, count_threshold=count_threshold)
+                                  categories, count_threshold=count_threshold, max_dets=max(1000, len(result)))
     metrics.update(seconds=seconds, stats=dict(result.stats))
     return metrics

@@ -15,7 +15,7 @@ class ModelConfig:
     """
 
     name: str = "deal-mnv2"
-    version: str = "0.1.0"
+    version: str = "0.2.0"
     backbone: str = "mobilenet_v2"  # or "tiny" (tests)
     dim: int = 64
     heads: int = 4
@@ -33,6 +33,7 @@ class ModelConfig:
     bands: tuple[int, int, int] = (1, 2, 3)
     gsd_m: float = 0.3
     categories_seen: list[str] = field(default_factory=lambda: ["vehicle", "ship", "aircraft"])
+    head_act: str = "relu"  # the prompt head's convs: ReLU fuses into onnxruntime's convs (SiLU: models before 0.2)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -40,6 +41,7 @@ class ModelConfig:
     @staticmethod
     def from_json(text: str) -> "ModelConfig":
         data = json.loads(text)
+        data.setdefault("head_act", "silu")  # configs written before the field existed had SiLU heads
         known = {k: v for k, v in data.items() if k in ModelConfig.__dataclass_fields__}
         for key in ("mean", "std", "bands"):
             if key in known:

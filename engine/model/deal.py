@@ -15,7 +15,7 @@ from .config import ModelConfig
 from .decoder import Decoder
 from .density_head import DensityHead, decode_dense_boxes, queries_for_count
 from .hybrid_encoder import HybridEncoder
-from .layers import SeparableConv, grid_coords
+from .layers import ACTIVATIONS, SeparableConv, grid_coords
 from .point_prompt import Correlation, PointPromptEncoder
 
 
@@ -52,29 +52,45 @@ class DealPromptHead(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.prompt_encoder = PointPromptEncoder(cfg.dim, cfg.heads)
-        self.correlation = Correlation(cfg.dim)
-        self.density = DensityHead(cfg.dim)
+        act = ACTIVATIONS[cfg.head_act]
+        self.correlation = Correlation(cfg.dim, act=act)
+        self.density = DensityHead(cfg.dim, act)
         self.query_embed = nn.Sequential(nn.Linear(cfg.dim, cfg.dim), nn.LayerNorm(cfg.dim))
         self.decoder = Decoder(cfg.dim, cfg.decoder_layers, cfg.heads, cfg.ffn, 3, cfg.points)
 
-    def forward(self, p8, p16, p32, exemplars, mask, num_queries: int | None = None):
+    def forward(self, p8, p16, p32, exemplars, mask, num_queries: int | None = None, dense_boxes: bool = True,
+                adaptive_queries: bool = False):
+        """Inference options: ``dense_boxes=False`` computes box proposals only at the selected
+        queries (``dense_boxes`` is then ``None``; ``query_boxes`` (K,Q,4) px is returned either
+        way); ``adaptive_queries=True`` is the density-guided query assignment: the decoder runs
+        ``queries_for_count(N)`` queries (the largest over the K sets) instead of a fixed number,
+        so a tile with few objects costs little."""
         kernels = self.prompt_encoder(exemplars, mask, p32)
         corr = self.correlation(p8, kernels, mask)
-        heat_logit, count_density, box_raw, modulated = self.density(corr)
+        heat_logit, count_density, box_raw, modulated = self.density(corr, dense_boxes)
         k, c, h, w = modulated.shape
         stride = self.cfg.stride
-        dense = decode_dense_boxes(box_raw, stride)  # (K,h*w,4) px
-        q = min(num_queries or self.cfg.num_queries, h * w)
-        _, index = heat_logit.flatten(1).topk(q, dim=1)
-        feats = modulated.flatten(2).transpose(1, 2)  # (K,h*w,C)
-        query = self.query_embed(torch.gather(feats, 1, index[..., None].expand(-1, -1, c)))
+        q_max = min(num_queries or self.cfg.num_queries, h * w)
+        if adaptive_queries:
+            n_keep = queries_for_count(count_density.sum(dim=(1, 2)).amax(), self.cfg.min_queries, q_max)
+            n_keep = torch.minimum(n_keep, torch.ones_like(heat_logit[0]).sum())  # never more than the cells
+            _, index = heat_logit.flatten(1).topk(n_keep.long(), dim=1)  # a run-time k in the exported graph
+        else:
+            _, index = heat_logit.flatten(1).topk(q_max, dim=1)
+        picked = torch.gather(modulated.flatten(2), 2, index[:, None, :].expand(-1, c, -1))  # (K,C,Q)
+        query = self.query_embed(picked.transpose(1, 2))
+        if dense_boxes:
+            dense = decode_dense_boxes(box_raw, stride)  # (K,h*w,4) px
+            query_boxes = torch.gather(dense, 1, index[..., None].expand(-1, -1, 4))
+        else:
+            dense, query_boxes = None, self.density.boxes_at(modulated, index, stride)
         gy, gx = grid_coords(heat_logit)
         wpx, hpx = (gx[0, -1] + 1) * stride, (gy[-1, 0] + 1) * stride  # tile size from the run-time shape
         size = torch.stack([wpx, hpx, wpx, hpx])
-        ref = (torch.gather(dense, 1, index[..., None].expand(-1, -1, 4)) / size).clamp(1e-4, 1 - 1e-4).detach()
+        ref = (query_boxes / size).clamp(1e-4, 1 - 1e-4).detach()
         values = [modulated, p16, p32]  # p16/p32 are shared by all prompt sets
         layers = self.decoder(query, ref, values)
-        return {"heat_logit": heat_logit, "count_density": count_density, "dense_boxes": dense,
+        return {"heat_logit": heat_logit, "count_density": count_density, "dense_boxes": dense, "query_boxes": query_boxes,
                 "query_index": index, "layers": layers, "tile_size": size}
 
 
@@ -95,6 +111,9 @@ def sample_exemplars(p8: torch.Tensor, points_px: torch.Tensor, stride: int) -> 
 class PromptHeadExport(nn.Module):
     """The prompt head as exported: final boxes (K,Q,4) xyxy tile px, scores (K,Q), query validity from the count.
 
+    Q is decided in the graph by the density-guided rule (the most any of the K sets needs), and
+    ``valid`` marks, per set, the queries within its own count.
+
     ``source="decoder"`` (default) takes the last decoder layer's boxes and scores;
     ``source="dense"`` the selected queries' dense proposals scored by the density D (an
     ablation: what the decoder adds).
@@ -108,19 +127,18 @@ class PromptHeadExport(nn.Module):
         self.source = source
 
     def forward(self, p8, p16, p32, exemplars, mask):
-        out = self.head(p8, p16, p32, exemplars, mask)
+        out = self.head(p8, p16, p32, exemplars, mask, dense_boxes=False, adaptive_queries=True)
         size = out["tile_size"]
         if self.source == "dense":
-            index = out["query_index"]
-            boxes = torch.gather(out["dense_boxes"], 1, index[..., None].expand(-1, -1, 4)) / size
-            logits = torch.gather(out["heat_logit"].flatten(1), 1, index)
+            boxes = out["query_boxes"] / size
+            logits = torch.gather(out["heat_logit"].flatten(1), 1, out["query_index"])
         else:
             boxes, logits = out["layers"][-1]
         cx, cy, bw, bh = (boxes * size).unbind(-1)
         xyxy = torch.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], -1)
         count = out["count_density"].sum(dim=(1, 2))
-        n_keep = queries_for_count(count, self.head.cfg.min_queries, logits.shape[1])
-        rank = torch.arange(logits.shape[1], dtype=count.dtype)[None]
+        n_keep = queries_for_count(count, self.head.cfg.min_queries, self.head.cfg.num_queries)
+        rank = torch.ones_like(logits[:1]).cumsum(1) - 1  # 0..Q-1 with Q known only at run time
         valid = (rank < n_keep[:, None]).to(logits.dtype)
         return torch.sigmoid(out["heat_logit"]), out["count_density"], xyxy, torch.sigmoid(logits), valid, count
 

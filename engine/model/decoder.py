@@ -1,8 +1,9 @@
 """RT-DETR-style decoder with a CPU-friendly multi-scale sampling attention.
 
 Each query attends to a few bilinearly sampled points per level around its reference box (the
-idea of deformable attention, written with ``grid_sample`` so it exports to ONNX and runs on the
-CPU); every layer refines the boxes and scores them (iterative refinement, auxiliary outputs).
+idea of deformable attention, written with one gather over all levels so that it exports to ONNX
+and stays cheap on the CPU); every layer refines the boxes and scores them (iterative refinement,
+auxiliary outputs).
 """
 
 from __future__ import annotations
@@ -13,45 +14,73 @@ from torch import nn
 from .layers import MLP, Attention, bias_for_prior, grid_coords, inverse_sigmoid
 
 
-def sample_bilinear(values: torch.Tensor, loc: torch.Tensor) -> torch.Tensor:
-    """Bilinear samples of a feature map at normalised points, zero outside (as ``grid_sample`` with
-    ``align_corners=False``), written with gathers so that only the sampled points cost anything.
+class LevelStack:
+    """All levels of the decoder's value maps flattened into one buffer, so that one gather serves
+    every level, corner and sampling point (a few dozen graph nodes instead of hundreds).
+
+    ``LevelStack(values [(Kv,C,h_l,w_l)], k, heads)``: maps with Kv == 1 are shared by the K prompt
+    sets. ``rows`` is ``(K*heads*S, C/heads)`` with S = sum h_l*w_l, so that a sample is one row
+    read (an ONNX Gather, no index broadcast over channels); ``widths``/``heights``/``offsets`` are
+    ``(levels,)`` float tensors taken from the run-time shapes (dynamic in an exported graph).
+    """
+
+    def __init__(self, values: list[torch.Tensor], k: int, heads: int):
+        c = values[0].shape[1]
+        flats, widths, heights = [], [], []
+        for v in values:
+            gy, gx = grid_coords(v)
+            widths.append(gx[0, -1] + 1)
+            heights.append(gy[-1, 0] + 1)
+            flats.append(v.flatten(2).expand(k, -1, -1))
+        flat = torch.cat(flats, 2)  # (K, C, S)
+        self.total = torch.ones_like(flat[0, 0]).sum()  # S, as a run-time value
+        # a row table: row (set*heads + head)*S + cell holds that head's C/heads channels
+        self.rows = flat.reshape(k, heads, c // heads, -1).transpose(2, 3).reshape(-1, c // heads)
+        self.widths, self.heights = torch.stack(widths), torch.stack(heights)
+        sizes = self.widths * self.heights
+        self.offsets = torch.cumsum(sizes, 0) - sizes
+        self.k, self.heads = k, heads
+
+
+def _axis_taps(coord: torch.Tensor, size: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Bilinear taps along one axis: pixel-centre coordinate -> (low index, high index, low weight,
+    high weight); a tap outside ``[0, size-1]`` gets weight 0 (zero padding) and a clamped index."""
+    low = torch.floor(coord)
+    frac = coord - low
+    high = low + 1
+    w_low = (1 - frac) * ((low >= 0) & (low <= size - 1)).to(coord.dtype)
+    w_high = frac * ((high >= 0) & (high <= size - 1)).to(coord.dtype)
+    return torch.clamp(low, min=0).minimum(size - 1), torch.clamp(high, min=0).minimum(size - 1), w_low, w_high
+
+
+def sample_levels(stack: LevelStack, loc: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Weighted sum of bilinear samples over levels and points, zero outside a map (as ``grid_sample``
+    with ``align_corners=False``, padding zeros), written with one gather and one batched matmul.
 
     Args:
-        values: ``(Kv, C, H, W)`` with Kv == 1 (shared by every prompt set) or Kv == K.
-        loc: ``(K, heads, Q, P, 2)`` x, y in [0, 1] of the map's width and height; head h reads
-            channels ``[h*C/heads, (h+1)*C/heads)``.
-    Returns: ``(K, heads, C/heads, Q, P)``.
+        stack: the value maps (:class:`LevelStack`); head h reads channels ``[h*C/heads, (h+1)*C/heads)``.
+        loc: ``(K, heads, Q, levels, P, 2)`` x, y in [0, 1] of each level's width and height.
+        weights: ``(K, heads, Q, levels, P)`` attention weight of each sample.
+    Returns: ``(K, heads, C/heads, Q)``.
     """
-    kv, c, _, _ = values.shape
-    k, hd, q, p, _ = loc.shape
-    ch = c // hd
-    gy, gx = grid_coords(values)
-    width, height = gx[0, -1] + 1, gy[-1, 0] + 1  # run-time sizes (dynamic in the exported graph)
-    x = loc[..., 0] * width - 0.5
-    y = loc[..., 1] * height - 0.5
-    x0, y0 = torch.floor(x), torch.floor(y)
-    fx, fy = x - x0, y - y0
-    flat = values.flatten(2)  # (Kv, C, H*W)
-    shared = kv == 1
-    src = flat.reshape(hd, ch, -1) if shared else flat.reshape(k * hd, ch, -1)
-    out = 0.0
-    for dx, dy, weight in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
-        xi, yi = x0 + dx, y0 + dy
-        inside = ((xi >= 0) & (xi <= width - 1) & (yi >= 0) & (yi <= height - 1)).to(values.dtype)
-        index = (yi.clamp(min=0) * width + xi.clamp(min=0)).clamp(max=width * height - 1).long()  # (K,hd,Q,P)
-        if shared:  # one map for every prompt set: fold the sets into the point axis
-            idx = index.permute(1, 0, 2, 3).reshape(hd, 1, -1).expand(-1, ch, -1)
-            g = torch.gather(src, 2, idx).reshape(hd, ch, k, q, p).permute(2, 0, 1, 3, 4)
-        else:
-            idx = index.reshape(k * hd, 1, -1).expand(-1, ch, -1)
-            g = torch.gather(src, 2, idx).reshape(k, hd, ch, q, p)
-        out = out + g * (weight * inside)[:, :, None]
-    return out
+    k, hd, q, lv, p, _ = loc.shape
+    shape = (1, 1, 1, lv, 1)
+    width, height, offset = stack.widths.reshape(shape), stack.heights.reshape(shape), stack.offsets.reshape(shape)
+    x0, x1, wx0, wx1 = _axis_taps(loc[..., 0] * width - 0.5, width)
+    y0, y1, wy0, wy1 = _axis_taps(loc[..., 1] * height - 0.5, height)
+    wy0, wy1 = wy0 * weights, wy1 * weights  # fold the attention weight in once
+    row0, row1 = offset + y0 * width, offset + y1 * width
+    cell = torch.stack([row0 + x0, row0 + x1, row1 + x0, row1 + x1], -1).reshape(k * hd, -1)  # (K*hd, Q*lv*P*4)
+    weight = torch.stack([wx0 * wy0, wx1 * wy0, wx0 * wy1, wx1 * wy1], -1).reshape(k * hd * q, 1, lv * p * 4)
+    base = (torch.ones_like(cell[:, :1]).cumsum(0) - 1) * stack.total  # first row of each (set, head)
+    picked = stack.rows[(cell + base).long().reshape(-1)]  # (K*hd*Q*lv*P*4, C/hd)
+    ch = stack.rows.shape[1]
+    out = torch.matmul(weight, picked.reshape(k * hd * q, lv * p * 4, ch))  # (K*hd*Q, 1, C/hd)
+    return out.reshape(k, hd, q, ch).transpose(2, 3)
 
 
 class SamplingAttention(nn.Module):
-    """``forward(query (K,Q,C), ref (K,Q,4) cxcywh in [0,1], values [(K,C,h_l,w_l)]) -> (K,Q,C)``."""
+    """``forward(query (K,Q,C), ref (K,Q,4) cxcywh in [0,1], stack: LevelStack) -> (K,Q,C)``."""
 
     def __init__(self, dim: int, heads: int = 4, levels: int = 3, points: int = 4):
         super().__init__()
@@ -66,18 +95,14 @@ class SamplingAttention(nn.Module):
             scale = torch.linspace(0.25, 1.0, points).reshape(1, 1, points, 1)
             self.offsets.bias.copy_((ring * scale).expand(heads, levels, points, 2).reshape(-1))
 
-    def forward(self, query: torch.Tensor, ref: torch.Tensor, values: list[torch.Tensor]) -> torch.Tensor:
+    def forward(self, query: torch.Tensor, ref: torch.Tensor, stack: LevelStack) -> torch.Tensor:
         k, q, c = query.shape
         hd, lv, pt = self.heads, self.levels, self.points
         off = self.offsets(query).reshape(k, q, hd, lv, pt, 2)
         loc = ref[:, :, None, None, None, :2] + off * ref[:, :, None, None, None, 2:] * 0.5  # (K,Q,hd,lv,pt,2)
-        loc = loc.permute(0, 2, 3, 1, 4, 5)  # (K,hd,lv,Q,pt,2)
-        attn = self.weights(query).reshape(k, q, hd, lv * pt).softmax(-1)
-        sampled = [sample_bilinear(v, loc[:, :, level]) for level, v in enumerate(values)]  # (K,hd,c/hd,Q,pt) each
-        s = torch.cat(sampled, -1)  # (K,hd,c/hd,Q,lv*pt)
-        w = attn.permute(0, 2, 1, 3)[:, :, None]  # (K,hd,1,Q,lv*pt)
-        out = (s * w).sum(-1).reshape(k, c, q).transpose(1, 2)
-        return self.out(out)
+        attn = self.weights(query).reshape(k, q, hd, lv * pt).softmax(-1).reshape(k, q, hd, lv, pt)
+        out = sample_levels(stack, loc.transpose(1, 2), attn.transpose(1, 2))  # (K,hd,c/hd,Q)
+        return self.out(out.reshape(k, c, q).transpose(1, 2))
 
 
 class DecoderLayer(nn.Module):
@@ -90,10 +115,10 @@ class DecoderLayer(nn.Module):
         self.ffn = nn.Sequential(nn.Linear(dim, ffn), nn.ReLU(), nn.Linear(ffn, dim))
         self.norm3 = nn.LayerNorm(dim)
 
-    def forward(self, x, pos, ref, values):
+    def forward(self, x, pos, ref, stack: LevelStack):
         qk = x + pos
         x = self.norm1(x + self.self_attn(qk, qk, x))
-        x = self.norm2(x + self.cross(x + pos, ref, values))
+        x = self.norm2(x + self.cross(x + pos, ref, stack))
         return self.norm3(x + self.ffn(x))
 
 
@@ -115,8 +140,9 @@ class Decoder(nn.Module):
     def forward(self, query, ref, values):
         outputs = []
         x = query
+        stack = LevelStack(values, query.shape[0], self.layers[0].cross.heads)  # built once, read by every layer
         for layer, box_head, score_head in zip(self.layers, self.box_heads, self.score_heads):
-            x = layer(x, self.query_pos(ref), ref, values)
+            x = layer(x, self.query_pos(ref), ref, stack)
             boxes = torch.sigmoid(box_head(x) + inverse_sigmoid(ref))
             outputs.append((boxes, score_head(x)[..., 0]))
             ref = boxes.detach()

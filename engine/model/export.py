@@ -77,5 +77,5 @@ def _export_graphs(encoder, head, cfg: ModelConfig, tmp_enc: Path, tmp_head: Pat
                           dynamic_axes={"p8": {2: "h8", 3: "w8"}, "p16": {2: "h16", 3: "w16"}, "p32": {2: "h32", 3: "w32"},
                                         "exemplars": {0: "K", 1: "M"}, "exemplar_mask": {0: "K", 1: "M"},
                                         "density": {0: "K", 1: "h8", 2: "w8"}, "count_density": {0: "K", 1: "h8", 2: "w8"},
-                                        "boxes": {0: "K"}, "scores": {0: "K"}, "valid": {0: "K"}, "count": {0: "K"}},
+                                        "boxes": {0: "K", 1: "Q"}, "scores": {0: "K", 1: "Q"}, "valid": {0: "K", 1: "Q"}, "count": {0: "K"}},
                           opset_version=OPSET, dynamo=False)

@@ -25,8 +25,11 @@ class SeparableConv(nn.Sequential):
     must stay cheap next to the encoder.
     """
 
-    def __init__(self, c_in: int, c_out: int):
-        super().__init__(ConvNormAct(c_in, c_in, 3, groups=c_in), ConvNormAct(c_in, c_out, 1))
+    def __init__(self, c_in: int, c_out: int, act: type[nn.Module] = nn.SiLU):
+        super().__init__(ConvNormAct(c_in, c_in, 3, groups=c_in, act=act), ConvNormAct(c_in, c_out, 1, act=act))
+
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"silu": nn.SiLU, "relu": nn.ReLU}
 
 
 class CSPBlock(nn.Module):

@@ -44,22 +44,45 @@ class Correlation(nn.Module):
     """Correlates kernels with F: cosine maps (max and mean over a set's points) plus channel re-weighting.
 
     ``forward(f (1,C,h,w), kernels (K,M,C), mask (K,M)) -> (K, C, h, w)`` correlation features.
+
+    The fusion is ``ConvNormAct(cat[F * gate_k, T*cos_max, T*cos_mean])``; since its conv is 1x1 the
+    gate is folded into per-set conv weights (``W diag(gate_k)``), so neither the gated copy of F
+    nor the concatenation is ever materialised, and F is normalised per cell only through the
+    cosine's denominator. In eval mode the batch norm is folded into those weights too.
     """
 
-    def __init__(self, dim: int, temperature: float = 10.0):
+    def __init__(self, dim: int, temperature: float = 10.0, act: type[nn.Module] = nn.SiLU):
         super().__init__()
         self.temperature = temperature
         self.gate = nn.Linear(dim, dim)
-        self.fuse = nn.Sequential(ConvNormAct(dim + 2, dim, 1), SeparableConv(dim, dim))
+        self.fuse = nn.Sequential(ConvNormAct(dim + 2, dim, 1, act=act), SeparableConv(dim, dim, act))
 
     def forward(self, f: torch.Tensor, kernels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         k = kernels.shape[0]
-        fn_ = fn.normalize(f, dim=1)[0]  # (C,h,w)
-        kn = fn.normalize(kernels, dim=-1)  # (K,M,C)
-        cos = torch.einsum("kmc,chw->kmhw", kn, fn_)
-        m = mask[:, :, None, None]
+        _, c, h, w = f.shape
+        flat = f.reshape(c, -1)  # (C, hw)
+        inv_norm = 1.0 / flat.norm(dim=0, keepdim=True).clamp(min=1e-12)  # as fn.normalize's eps
+        cos = torch.matmul(fn.normalize(kernels, dim=-1), flat) * inv_norm  # (K,M,hw)
+        m = mask[:, :, None]
         cos_max = (cos * m + (m - 1) * 4.0).amax(dim=1, keepdim=True)  # padded points can't win
         cos_mean = (cos * m).sum(1, keepdim=True) / m.sum(1, keepdim=True).clamp(min=1.0)
         mean_kernel = (kernels * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
-        gated = f * torch.sigmoid(self.gate(mean_kernel))[:, :, None, None]  # (K,C,h,w)
-        return self.fuse(torch.cat([gated, cos_max * self.temperature, cos_mean * self.temperature], 1)) + f.expand(k, -1, -1, -1)
+        gate = torch.sigmoid(self.gate(mean_kernel))  # (K,C)
+        conv, norm, act = self.fuse[0]
+        weight = conv.weight[:, :, 0, 0]  # (C, C+2)
+        w_feat = weight[:, :c][None] * gate[:, None, :]  # (K,C,C)
+        w_cos = weight[:, c:] * self.temperature  # (C,2)
+        cosines = torch.cat([cos_max, cos_mean], 1)  # (K,2,hw)
+        if self.training:
+            pre = norm((torch.matmul(w_feat, flat) + torch.matmul(w_cos, cosines)).reshape(k, c, h, w))
+        else:
+            scale, shift = bn_affine(norm)
+            pre = torch.matmul(w_feat * scale[None, :, None], flat) + torch.matmul(w_cos * scale[:, None], cosines) + shift[:, None]
+            pre = pre.reshape(k, c, h, w)
+        return self.fuse[1](act(pre)) + f
+
+
+def bn_affine(norm: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eval-mode batch norm as ``x * scale + shift`` per channel."""
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+    return scale, norm.bias - norm.running_mean * scale
