@@ -40,7 +40,9 @@ class RasterSource(Protocol):
     (bands chosen and per-scene normalisation already applied), valid is bool ``(h, w)``
     (False on nodata / alpha-transparent pixels and outside the raster). Windows may
     extend past the raster's edge: the outside is filled with 0 and marked invalid.
-    ``out_shape`` (h, w) resamples the window (area averaging when shrinking).
+    ``out_shape`` (h, w) resamples the window (area averaging when shrinking). ``read`` may be
+    called from a helper thread (the session reads the next tile while encoding one), so it
+    must be thread-safe.
     """
 
     width: int

@@ -103,6 +103,26 @@ class HeadOutput:
     valid: np.ndarray
     count: np.ndarray
 
+    def select(self, k: int) -> "HeadOutput":
+        """Prompt set ``k`` alone (K=1), its queries cut to the valid ones."""
+        keep = self.valid[k]
+        return HeadOutput(self.density[k:k + 1], self.count_density[k:k + 1], self.boxes[k:k + 1, keep],
+                          self.scores[k:k + 1, keep], self.valid[k:k + 1, keep], self.count[k:k + 1])
+
+    @staticmethod
+    def stack(parts: list["HeadOutput"]) -> "HeadOutput":
+        """Prompt sets from separate runs as one output; Q differs between runs (it follows the
+        density), so shorter ones are padded with invalid queries."""
+        q = max(p.boxes.shape[1] for p in parts)
+
+        def pad(a: np.ndarray, fill) -> np.ndarray:
+            extra = q - a.shape[1]
+            return a if not extra else np.concatenate([a, np.full((a.shape[0], extra, *a.shape[2:]), fill, a.dtype)], 1)
+
+        return HeadOutput(np.concatenate([p.density for p in parts]), np.concatenate([p.count_density for p in parts]),
+                          np.concatenate([pad(p.boxes, 0) for p in parts]), np.concatenate([pad(p.scores, 0) for p in parts]),
+                          np.concatenate([pad(p.valid, False) for p in parts]), np.concatenate([p.count for p in parts]))
+
 
 def _providers(device: str) -> list[str]:
     import onnxruntime as ort

@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from dataclasses import fields
-from typing import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -97,35 +97,73 @@ class Session:
         """Model pixels per scene pixel for a tile (exact, after rounding the tile to whole pixels)."""
         return self.tile_size / tile.window.width
 
-    def tile_features(self, tile: Tile, scale: float) -> dict[str, np.ndarray] | None:
-        """Encoder outputs for a tile (from the cache when there), or None for an all-nodata tile."""
+    def tile_features(self, tile: Tile, scale: float, image_valid: tuple[np.ndarray, np.ndarray] | None = None,
+                      ) -> dict[str, np.ndarray] | None:
+        """Encoder outputs for a tile (from the cache when there), or None for an all-nodata tile.
+
+        ``image_valid``: the tile's pixels when already read (by the read-ahead of :meth:`features`).
+        """
         key = cache_key(self.source.fingerprint, tile.window, scale, self.model.model_id)
         hit = self.cache.get(key)
         if hit is not None:
             self.cache_hits += 1
             return None if "empty" in hit else hit
         t0 = time.perf_counter()
-        image, valid = self.source.read(tile.window, out_shape=(self.tile_size, self.tile_size))
+        image, valid = image_valid if image_valid is not None else self._read_tile(tile)
         if not valid.any():
             self.cache.put(key, {"empty": np.zeros(1, np.uint8)})
             return None
         feats = self.model.encode(image).as_dict()
         stride = self.model.metadata.stride
         h8, w8 = feats["p8"].shape[-2:]
-        feats["valid8"] = valid[: h8 * stride, : w8 * stride].reshape(h8, stride, w8, stride).mean(axis=(1, 3)).astype(np.float32)
+        if valid.all():  # the common case: no nodata in the tile
+            feats["valid8"] = np.ones((h8, w8), np.float32)
+        else:
+            feats["valid8"] = valid[: h8 * stride, : w8 * stride].reshape(h8, stride, w8, stride).mean(axis=(1, 3)).astype(np.float32)
         self.cache.put(key, feats)
         self.encoder_calls += 1
         self.seconds_encode += time.perf_counter() - t0
         return feats
 
+    def _read_tile(self, tile: Tile) -> tuple[np.ndarray, np.ndarray]:
+        return self.source.read(tile.window, out_shape=(self.tile_size, self.tile_size))
+
+    def features(self, grid: TileGrid, scale: float) -> Iterator[tuple[Tile, dict[str, np.ndarray] | None]]:
+        """``(tile, features)`` over ``grid`` in order, as :meth:`tile_features` gives them, with the
+        next tile that needs encoding read on a helper thread while the current one is encoded
+        (GDAL decompression and the encoder overlap instead of adding up)."""
+        tiles = list(grid)
+        todo = [i for i, t in enumerate(tiles)
+                if cache_key(self.source.fingerprint, t.window, scale, self.model.model_id) not in self.cache]
+        if len(todo) < 2:
+            for tile in tiles:
+                yield tile, self.tile_features(tile, scale)
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deal-read") as pool:
+            reads = {todo[0]: pool.submit(self._read_tile, tiles[todo[0]])}
+            upcoming = iter(todo[1:])
+            try:
+                for i, tile in enumerate(tiles):
+                    pending = reads.pop(i, None)
+                    if pending is None:
+                        yield tile, self.tile_features(tile, scale)
+                        continue
+                    nxt = next(upcoming, None)
+                    if nxt is not None:
+                        reads[nxt] = pool.submit(self._read_tile, tiles[nxt])
+                    yield tile, self.tile_features(tile, scale, pending.result())
+            finally:
+                for future in reads.values():
+                    future.cancel()
+
     def encode(self, scale: float = 1.0, progress: Progress | None = None, cancel: Cancel | None = None) -> int:
         """Encode every tile at ``scale`` (already cached tiles are skipped); returns the tile count."""
         grid = self.grid(scale)
-        for i, tile in enumerate(grid):
+        _check(cancel)
+        for i, _ in enumerate(self.features(grid, scale)):
             _check(cancel)
             if progress:
-                progress(i / len(grid), f"encoding tile {i + 1}/{len(grid)}")
-            self.tile_features(tile, scale)
+                progress((i + 1) / len(grid), f"encoded tile {i + 1}/{len(grid)}")
         if progress:
             progress(1.0, "encoded")
         return len(grid)
@@ -253,12 +291,12 @@ class Session:
             grid = self.grid(scale)
             channels = [names.index(c) for c in cats]
             parts = []
-            for tile in grid:
+            _check(cancel)
+            for tile, feats in self.features(grid, scale):
                 _check(cancel)
-                if progress:
-                    progress(done / total_tiles, f"detecting tile {done + 1}/{total_tiles}")
                 done += 1
-                feats = self.tile_features(tile, scale)
+                if progress:
+                    progress(done / total_tiles, f"detected tile {done}/{total_tiles}")
                 if feats is None:
                     continue
                 out = self._predict(tile, scale, feats, exemplars, cats)
@@ -302,13 +340,12 @@ class Session:
             ex, mask = exemplars.batch(missing)
             out = self.model.predict(TileFeatures.from_dict(feats), ex, mask)
             for k, c in enumerate(missing):
-                self._head_cache[keys[c]] = HeadOutput(*(getattr(out, f.name)[k:k + 1] for f in fields(HeadOutput)))
+                self._head_cache[keys[c]] = out.select(k)
                 while len(self._head_cache) > HEAD_CACHE_ENTRIES:
                     self._head_cache.popitem(last=False)
         for c in cats:
             self._head_cache.move_to_end(keys[c])
-        parts = [self._head_cache[keys[c]] for c in cats]
-        return HeadOutput(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(HeadOutput)))
+        return HeadOutput.stack([self._head_cache[keys[c]] for c in cats])
 
     def _density_cell(self, finest_scale: float) -> int:
         cell = max(1, round(self.model.metadata.stride / finest_scale))

@@ -21,7 +21,7 @@ import numpy as np
 os.environ.setdefault("GDAL_CACHEMAX", "128")
 
 import rasterio  # noqa: E402
-from rasterio.enums import ColorInterp, Resampling
+from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window as RioWindow
 
@@ -82,6 +82,9 @@ class RasterioSource:
         self._read_bands = tuple(sorted(set(self.bands)))
         self._band_pos = [self._read_bands.index(b) for b in self.bands]
         self._is_uint8 = all(ds.dtypes[b - 1] == "uint8" for b in self._read_bands)
+        # no nodata, no mask band, no alpha: every pixel inside the raster is valid (no mask reads)
+        self._no_mask = all(ds.mask_flag_enums[b - 1] == [MaskFlags.all_valid] for b in self._read_bands)
+        self._band_identity = self._band_pos == list(range(len(self._band_pos)))
         self.georef = self._georeference()
         sample_digest = self._check_blocks()
         stats_image, stats_valid = self._decimated_read()
@@ -188,15 +191,25 @@ class RasterioSource:
             with self._lock:
                 data = self._ds.read(self._read_bands, window=win, out_shape=(len(self._read_bands), *shape),
                                      resampling=resampling, boundless=boundless, fill_value=0)
-                valid = self._valid(win, shape, resampling, boundless)
+                if self._no_mask and not boundless:
+                    valid = np.ones(shape, bool)
+                else:
+                    valid = self._valid(win, shape, resampling, boundless)
         except RasterioError as exc:
             raise InvalidRasterError(f"Reading {self.path} failed at window {window}: {exc}. The file may be corrupt.") from None
-        data = data.astype(np.float32)
-        valid &= np.isfinite(data).all(axis=0)
-        lo = self._lo.astype(np.float32)[:, None, None]
-        hi = self._hi.astype(np.float32)[:, None, None]
-        image = np.clip((data - lo) / (hi - lo), 0.0, 1.0)[self._band_pos]
-        image[:, ~valid] = 0.0
+        if self._is_uint8:  # exact 0..255 -> [0, 1]: no clipping, no non-finite values to look for
+            image = data.astype(np.float32)
+            image *= np.float32(1.0 / 255.0)
+        else:
+            image = data.astype(np.float32)
+            valid &= np.isfinite(image).all(axis=0)
+            lo = self._lo.astype(np.float32)[:, None, None]
+            hi = self._hi.astype(np.float32)[:, None, None]
+            image = np.clip((image - lo) / (hi - lo), 0.0, 1.0)
+        if not self._band_identity:
+            image = image[self._band_pos]
+        if not valid.all():
+            image[:, ~valid] = 0.0
         return np.ascontiguousarray(image, dtype=np.float32), valid
 
     def close(self) -> None:

@@ -214,3 +214,57 @@ def test_a_new_click_in_one_category_reruns_only_that_category(model):
     assert len(sets_seen) == n_tiles  # the unchanged prompts ran nothing at all
     np.testing.assert_array_equal(same.boxes_px, first.boxes_px)
     assert (again.categories == "vehicle").sum() == (first.categories == "vehicle").sum()
+
+
+def test_head_outputs_of_runs_with_different_query_counts_stack():
+    """The decoder's query count follows each run's density, so cached sets of one tile can have
+    different Q: stacking pads with invalid queries and keeps each set's own detections."""
+    from engine.runtime import HeadOutput
+
+    def run(k: int, q: int, n_valid: int, seed: int) -> HeadOutput:
+        rng = np.random.default_rng(seed)
+        valid = np.zeros((k, q), bool)
+        valid[:, :n_valid] = True
+        return HeadOutput(rng.random((k, 4, 4), dtype=np.float32), rng.random((k, 4, 4), dtype=np.float32),
+                          rng.random((k, q, 4), dtype=np.float32), rng.random((k, q), dtype=np.float32), valid,
+                          rng.random(k, dtype=np.float32))
+
+    a, b = run(2, 30, 12, 0), run(1, 17, 17, 1)
+    one = a.select(1)
+    assert one.boxes.shape == (1, 12, 4) and one.valid.all()
+    np.testing.assert_array_equal(one.scores[0], a.scores[1, :12])
+    both = HeadOutput.stack([one, b])
+    assert both.boxes.shape == (2, 17, 4) and both.scores.shape == (2, 17) and both.density.shape == (2, 4, 4)
+    assert both.valid.sum(1).tolist() == [12, 17]
+    np.testing.assert_array_equal(both.boxes[0][both.valid[0]], a.boxes[1, :12])
+    np.testing.assert_array_equal(both.boxes[1][both.valid[1]], b.boxes[0])
+
+
+def test_read_ahead_reads_each_tile_once_and_changes_nothing(model):
+    """The next tile is read on a helper thread while the current one is encoded: every tile is
+    still read exactly once, in grid order, and the encoded features are those of a plain loop."""
+    import threading
+
+    class Recording(ArraySource):
+        def __init__(self, *a):
+            super().__init__(*a)
+            self.reads, self.threads = [], set()
+
+        def read(self, window, out_shape=None):
+            self.reads.append((window.col_off, window.row_off, window.width, window.height))
+            self.threads.add(threading.current_thread().name)
+            return super().read(window, out_shape)
+
+    base = _scene()
+    source = Recording(base._image, base.georef)
+    session = Session(source, model, scale=1.0)
+    grid = session.grid(1.0)
+    streamed = [(t, f) for t, f in session.features(grid, 1.0)]
+    windows = [(t.window.col_off, t.window.row_off, t.window.width, t.window.height) for t in grid]
+    assert source.reads == windows  # once each, in order
+    assert any(name.startswith("deal-read") for name in source.threads)
+    plain = Session(base, model, scale=1.0)
+    for (tile, feats), other in zip(streamed, grid):
+        np.testing.assert_array_equal(feats["p8"], plain.tile_features(other, 1.0)["p8"])
+    again = [(t, f) for t, f in session.features(grid, 1.0)]  # all cached now: nothing read
+    assert len(source.reads) == len(windows) and len(again) == len(grid)
