@@ -16,30 +16,36 @@ from .layers import MLP, Attention, bias_for_prior, grid_coords, inverse_sigmoid
 
 class LevelStack:
     """All levels of the decoder's value maps flattened into one buffer, so that one gather serves
-    every level, corner and sampling point (a few dozen graph nodes instead of hundreds).
+    every level, corner and sampling point of every query.
 
-    ``LevelStack(values [(Kv,C,h_l,w_l)], k, heads)``: maps with Kv == 1 are shared by the K prompt
-    sets. ``rows`` is ``(K*heads*S, C/heads)`` with S = sum h_l*w_l, so that a sample is one row
-    read (an ONNX Gather, no index broadcast over channels); ``widths``/``heights``/``offsets`` are
-    ``(levels,)`` float tensors taken from the run-time shapes (dynamic in an exported graph).
+    ``LevelStack(values [(Kv,C,h_l,w_l)], query (K,Q,C), heads)``: maps with Kv == 1 are shared by
+    the K prompt sets. ``rows`` is ``(K*heads*S, C/heads)`` with S = sum h_l*w_l, so that a sample
+    is one row read (an ONNX Gather, no index broadcast over channels); ``widths``/``heights``/
+    ``offsets`` are ``(levels,)`` float tensors taken from the run-time shapes; ``base`` is
+    ``(K*Q*heads, 1, 1)``, the first row of each query's (set, head) block. Every size that
+    reshapes depend on is a Python constant (heads, levels, channels), so the exported graph
+    needs no shape arithmetic per layer.
     """
 
-    def __init__(self, values: list[torch.Tensor], k: int, heads: int):
-        c = values[0].shape[1]
+    def __init__(self, values: list[torch.Tensor], query: torch.Tensor, heads: int, dim: int):
+        self.heads, self.levels, self.channels = heads, len(values), dim // heads
         flats, widths, heights = [], [], []
+        ones_k = torch.ones_like(query[:, :1, :1])  # (K,1,1): broadcasts shared maps to every set
         for v in values:
             gy, gx = grid_coords(v)
             widths.append(gx[0, -1] + 1)
             heights.append(gy[-1, 0] + 1)
-            flats.append(v.flatten(2).expand(k, -1, -1))
+            flats.append(v.flatten(2) * ones_k)
         flat = torch.cat(flats, 2)  # (K, C, S)
         self.total = torch.ones_like(flat[0, 0]).sum()  # S, as a run-time value
-        # a row table: row (set*heads + head)*S + cell holds that head's C/heads channels
-        self.rows = flat.reshape(k, heads, c // heads, -1).transpose(2, 3).reshape(-1, c // heads)
+        # row (set*heads + head)*S + cell holds that head's C/heads channels at that cell
+        self.rows = flat.unflatten(1, (heads, self.channels)).transpose(2, 3).reshape(-1, self.channels)
         self.widths, self.heights = torch.stack(widths), torch.stack(heights)
         sizes = self.widths * self.heights
         self.offsets = torch.cumsum(sizes, 0) - sizes
-        self.k, self.heads = k, heads
+        set_index = (torch.ones_like(query[..., 0]).cumsum(0) - 1).reshape(-1, 1)  # (K*Q, 1)
+        head_index = torch.arange(heads, dtype=query.dtype)[None]
+        self.base = ((set_index * heads + head_index) * self.total).reshape(-1, 1, 1)
 
 
 def _axis_taps(coord: torch.Tensor, size: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -53,30 +59,34 @@ def _axis_taps(coord: torch.Tensor, size: torch.Tensor) -> tuple[torch.Tensor, t
     return torch.clamp(low, min=0).minimum(size - 1), torch.clamp(high, min=0).minimum(size - 1), w_low, w_high
 
 
-def sample_levels(stack: LevelStack, loc: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+def sample_levels(stack: LevelStack, loc: torch.Tensor, weights: torch.Tensor, points: int) -> torch.Tensor:
     """Weighted sum of bilinear samples over levels and points, zero outside a map (as ``grid_sample``
     with ``align_corners=False``, padding zeros), written with one gather and one batched matmul.
 
+    The coordinate arithmetic runs level-major on ``(levels, M)`` tensors so that every broadcast
+    is a plain per-row one (cheap in onnxruntime), then indices and weights go to query order.
+
     Args:
         stack: the value maps (:class:`LevelStack`); head h reads channels ``[h*C/heads, (h+1)*C/heads)``.
-        loc: ``(K, heads, Q, levels, P, 2)`` x, y in [0, 1] of each level's width and height.
-        weights: ``(K, heads, Q, levels, P)`` attention weight of each sample.
-    Returns: ``(K, heads, C/heads, Q)``.
+        loc: ``(K*Q, heads, levels, P, 2)`` x, y in [0, 1] of each level's width and height.
+        weights: ``(K*Q, heads, levels, P)`` attention weight of each sample.
+        points: P, as a Python int (a constant in the exported graph).
+    Returns: ``(K*Q, C)``.
     """
-    k, hd, q, lv, p, _ = loc.shape
-    shape = (1, 1, 1, lv, 1)
-    width, height, offset = stack.widths.reshape(shape), stack.heights.reshape(shape), stack.offsets.reshape(shape)
-    x0, x1, wx0, wx1 = _axis_taps(loc[..., 0] * width - 0.5, width)
-    y0, y1, wy0, wy1 = _axis_taps(loc[..., 1] * height - 0.5, height)
-    wy0, wy1 = wy0 * weights, wy1 * weights  # fold the attention weight in once
+    hd, lv, ch, p = stack.heads, stack.levels, stack.channels, points
+    xy = loc.permute(2, 4, 0, 1, 3).reshape(lv, 2, -1)  # (lv, 2, M), M = K*Q*hd*P
+    width, height, offset = stack.widths[:, None], stack.heights[:, None], stack.offsets[:, None]
+    x0, x1, wx0, wx1 = _axis_taps(xy[:, 0] * width - 0.5, width)
+    y0, y1, wy0, wy1 = _axis_taps(xy[:, 1] * height - 0.5, height)
+    attn = weights.permute(2, 0, 1, 3).reshape(lv, -1)
+    wy0, wy1 = wy0 * attn, wy1 * attn  # fold the attention weight in once
     row0, row1 = offset + y0 * width, offset + y1 * width
-    cell = torch.stack([row0 + x0, row0 + x1, row1 + x0, row1 + x1], -1).reshape(k * hd, -1)  # (K*hd, Q*lv*P*4)
-    weight = torch.stack([wx0 * wy0, wx1 * wy0, wx0 * wy1, wx1 * wy1], -1).reshape(k * hd * q, 1, lv * p * 4)
-    base = (torch.ones_like(cell[:, :1]).cumsum(0) - 1) * stack.total  # first row of each (set, head)
-    picked = stack.rows[(cell + base).long().reshape(-1)]  # (K*hd*Q*lv*P*4, C/hd)
-    ch = stack.rows.shape[1]
-    out = torch.matmul(weight, picked.reshape(k * hd * q, lv * p * 4, ch))  # (K*hd*Q, 1, C/hd)
-    return out.reshape(k, hd, q, ch).transpose(2, 3)
+    cell = torch.stack([row0 + x0, row0 + x1, row1 + x0, row1 + x1], 1)  # (lv, 4, M)
+    weight = torch.stack([wx0 * wy0, wx1 * wy0, wx0 * wy1, wx1 * wy1], 1)
+    cell = cell.reshape(lv * 4, -1, p).transpose(0, 1) + stack.base  # (K*Q*hd, lv*4, P): query order
+    weight = weight.reshape(lv * 4, -1, p).transpose(0, 1).reshape(-1, 1, lv * 4 * p)
+    picked = stack.rows[cell.long().reshape(-1)].reshape(-1, lv * 4 * p, ch)
+    return torch.matmul(weight, picked).reshape(-1, hd * ch)
 
 
 class SamplingAttention(nn.Module):
@@ -96,13 +106,12 @@ class SamplingAttention(nn.Module):
             self.offsets.bias.copy_((ring * scale).expand(heads, levels, points, 2).reshape(-1))
 
     def forward(self, query: torch.Tensor, ref: torch.Tensor, stack: LevelStack) -> torch.Tensor:
-        k, q, c = query.shape
         hd, lv, pt = self.heads, self.levels, self.points
-        off = self.offsets(query).reshape(k, q, hd, lv, pt, 2)
-        loc = ref[:, :, None, None, None, :2] + off * ref[:, :, None, None, None, 2:] * 0.5  # (K,Q,hd,lv,pt,2)
-        attn = self.weights(query).reshape(k, q, hd, lv * pt).softmax(-1).reshape(k, q, hd, lv, pt)
-        out = sample_levels(stack, loc.transpose(1, 2), attn.transpose(1, 2))  # (K,hd,c/hd,Q)
-        return self.out(out.reshape(k, c, q).transpose(1, 2))
+        off = self.offsets(query).reshape(-1, hd, lv, pt, 2)  # (K*Q, ...): one -1, no shape arithmetic
+        r = ref.reshape(-1, 1, 1, 1, 4)
+        loc = r[..., :2] + off * r[..., 2:] * 0.5
+        attn = self.weights(query).reshape(-1, hd, lv * pt).softmax(-1).reshape(-1, hd, lv, pt)
+        return self.out(sample_levels(stack, loc, attn, pt).reshape_as(query))
 
 
 class DecoderLayer(nn.Module):
@@ -127,6 +136,7 @@ class Decoder(nn.Module):
 
     def __init__(self, dim: int, layers: int = 3, heads: int = 4, ffn: int = 256, levels: int = 3, points: int = 4):
         super().__init__()
+        self.dim = dim
         self.layers = nn.ModuleList(DecoderLayer(dim, heads, ffn, levels, points) for _ in range(layers))
         self.query_pos = MLP(4, 2 * dim, dim, 2)
         self.box_heads = nn.ModuleList(MLP(dim, dim, 4, 3) for _ in range(layers))
@@ -140,7 +150,7 @@ class Decoder(nn.Module):
     def forward(self, query, ref, values):
         outputs = []
         x = query
-        stack = LevelStack(values, query.shape[0], self.layers[0].cross.heads)  # built once, read by every layer
+        stack = LevelStack(values, query, self.layers[0].cross.heads, self.dim)
         for layer, box_head, score_head in zip(self.layers, self.box_heads, self.score_heads):
             x = layer(x, self.query_pos(ref), ref, stack)
             boxes = torch.sigmoid(box_head(x) + inverse_sigmoid(ref))

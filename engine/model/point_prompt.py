@@ -75,10 +75,12 @@ class Correlation(nn.Module):
         cosines = torch.cat([cos_max, cos_mean], 1)  # (K,2,hw)
         if self.training:
             pre = norm((torch.matmul(w_feat, flat) + torch.matmul(w_cos, cosines)).reshape(k, c, h, w))
-        else:
+        else:  # batch norm folded in; one matmul over [F; cosines; 1] per set
             scale, shift = bn_affine(norm)
-            pre = torch.matmul(w_feat * scale[None, :, None], flat) + torch.matmul(w_cos * scale[:, None], cosines) + shift[:, None]
-            pre = pre.reshape(k, c, h, w)
+            w_all = torch.cat([w_feat * scale[None, :, None], (w_cos * scale[:, None]).expand(k, -1, -1),
+                               shift[None, :, None].expand(k, -1, -1)], 2)  # (K, C, C+3)
+            inputs = torch.cat([flat.expand(k, -1, -1), cosines, torch.ones_like(cos_max)], 1)  # (K, C+3, hw)
+            pre = torch.matmul(w_all, inputs).reshape(k, c, h, w)
         return self.fuse[1](act(pre)) + f
 
 

@@ -166,13 +166,14 @@ def test_gather_sampling_equals_grid_sample(shared):
     k, hd, q, p, c = 3, 4, 7, 5, 16
     sizes = [(9, 11), (5, 6), (3, 3)]
     values = [torch.randn(k if (i == 0 and not shared) else 1, c, h, w, generator=g) for i, (h, w) in enumerate(sizes)]
-    loc = torch.rand(k, hd, q, len(sizes), p, 2, generator=g) * 1.4 - 0.2  # some points fall outside the maps
-    weights = torch.rand(k, hd, q, len(sizes), p, generator=g)
-    got = sample_levels(LevelStack(values, k, hd), loc, weights)
+    loc = torch.rand(k, q, hd, len(sizes), p, 2, generator=g) * 1.4 - 0.2  # some points fall outside the maps
+    weights = torch.rand(k, q, hd, len(sizes), p, generator=g)
+    stack = LevelStack(values, torch.zeros(k, q, c), hd, c)
+    got = sample_levels(stack, loc.reshape(k * q, hd, len(sizes), p, 2), weights.reshape(k * q, hd, len(sizes), p), p)
     want = 0
     for level, v in enumerate(values):
         full = v.expand(k, -1, -1, -1).reshape(k * hd, c // hd, *v.shape[-2:])
-        grid = (loc[:, :, :, level] * 2 - 1).reshape(k * hd, q, p, 2)
+        grid = (loc[:, :, :, level] * 2 - 1).transpose(1, 2).reshape(k * hd, q, p, 2)
         s = fn.grid_sample(full, grid, mode="bilinear", padding_mode="zeros", align_corners=False).reshape(k, hd, c // hd, q, p)
-        want = want + (s * weights[:, :, None, :, level]).sum(-1)
-    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+        want = want + (s * weights[:, :, :, level].transpose(1, 2)[:, :, None]).sum(-1)  # (K,hd,c/hd,Q)
+    torch.testing.assert_close(got.reshape(k, q, c), want.reshape(k, c, q).transpose(1, 2), atol=1e-5, rtol=1e-5)
