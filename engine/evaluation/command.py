@@ -4,6 +4,7 @@ Examples::
 
     deal eval --model resources/model --setting 1 2 3 4 --split val --out out/eval/deal.json
     deal eval --baseline ncc --setting 1 3 --split loso:sen2ships --jitter 0.1 --max-images 20
+    deal eval --baseline supervised --supervised-model out/sup --class-embeddings runs/sup/class_embeddings.npz
     deal eval --table out/eval/ncc.json out/eval/deal.json      # one markdown table from earlier runs
 """
 
@@ -28,9 +29,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "COCO-style AP (with tiny-object size bins) and counting errors.")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", metavar="DIR", help="DEAL model folder (encoder.onnx + prompt_head.onnx)")
-    which.add_argument("--baseline", choices=("ncc",),
-                       help="ncc: training-free template matching (normalised cross-correlation over rotations and scales)")
+    which.add_argument("--baseline", choices=("ncc", "supervised"),
+                       help="ncc: training-free template matching (normalised cross-correlation over rotations and scales); "
+                            "supervised: the same network trained without prompts (with --supervised-model and "
+                            "--class-embeddings)")
     which.add_argument("--table", nargs="+", metavar="JSON", help="print one table from earlier --out files and stop")
+    p.add_argument("--supervised-model", metavar="DIR", help="with --baseline supervised: the exported model folder")
+    p.add_argument("--class-embeddings", metavar="NPZ",
+                   help="with --baseline supervised: class_embeddings.npz from the 'deal train --supervised' run")
     p.add_argument("--setting", type=int, nargs="+", choices=SETTINGS, default=list(SETTINGS),
                    help="prompt settings: 1 one click per category, 2 every object, 3 one category one click, "
                         "4 one category every object (default: all)")
@@ -61,6 +67,14 @@ def _detector(args: argparse.Namespace):
         from .ncc_baseline import NCCMatcher
         return "ncc", NCCMatcher()
     from ..runtime import load_model
+    if args.baseline == "supervised":
+        if not args.supervised_model or not args.class_embeddings:
+            raise DealError("--baseline supervised needs --supervised-model DIR and --class-embeddings NPZ "
+                            "(from 'deal train --supervised' then 'deal export').")
+        from ..class_embeddings import load_class_embeddings
+        from .harness import SupervisedDetector
+        return (f"supervised:{Path(args.supervised_model).name}",
+                SupervisedDetector(load_model(args.supervised_model, device=args.device), load_class_embeddings(args.class_embeddings)))
     from .harness import SessionDetector
     return f"deal:{Path(args.model).name}", SessionDetector(load_model(args.model, device=args.device))
 

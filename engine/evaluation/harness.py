@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..errors import PromptError
 from ..prompts import PointPrompt
 from ..training.datasets import ImageRecord, read_image
 from .metrics import SIZE_BINS, evaluate_detections
@@ -50,6 +51,34 @@ class SessionDetector:
 
         session = Session(ArraySource(image), self.model, tile_size=self.tile_size, overlap=self.overlap)
         result = session.detect(prompts, score_threshold=self.score_threshold)
+        return result.boxes_px, result.scores, result.categories
+
+
+class SupervisedDetector(SessionDetector):
+    """The no-prompt baseline: the same network, but each category is found with the vector it
+    learned in ``deal train --supervised`` instead of the clicked exemplars.
+
+    The clicks still set the working scale (the engine's scale probe at the click), exactly as
+    for DEAL, so both methods see objects at the same size; only the exemplars differ.
+    """
+
+    def __init__(self, model, class_embeddings: dict[str, np.ndarray], **kwargs):
+        super().__init__(model, **kwargs)
+        self.class_embeddings = class_embeddings
+
+    def detect(self, image: np.ndarray, prompts: list[PointPrompt]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        from ..exemplars import ExemplarSet
+        from ..raster_source import ArraySource
+        from ..session import Session
+
+        session = Session(ArraySource(image), self.model, tile_size=self.tile_size, overlap=self.overlap)
+        clicked = session.exemplars(prompts)
+        missing = [c for c in clicked.categories if c not in self.class_embeddings]
+        if missing:
+            raise PromptError(f"the supervised baseline knows only {sorted(self.class_embeddings)}, not {missing}")
+        learned = ExemplarSet({c: self.class_embeddings[c][None].astype(np.float32) for c in clicked.categories},
+                              dict(clicked.scales), clicked.model_id, dict(clicked.sizes_px))
+        result = session.detect_with_exemplars(learned, score_threshold=self.score_threshold)
         return result.boxes_px, result.scores, result.categories
 
 

@@ -198,8 +198,7 @@ class RasterioSource:
         except RasterioError as exc:
             raise InvalidRasterError(f"Reading {self.path} failed at window {window}: {exc}. The file may be corrupt.") from None
         if self._is_uint8:  # exact 0..255 -> [0, 1]: no clipping, no non-finite values to look for
-            image = data.astype(np.float32)
-            image *= np.float32(1.0 / 255.0)
+            image = np.multiply(data, np.float32(1.0 / 255.0), dtype=np.float32)
         else:
             image = data.astype(np.float32)
             valid &= np.isfinite(image).all(axis=0)

@@ -14,7 +14,8 @@ def add_parser(subparsers) -> None:
         description="Train DEAL with prediction-guided cyclic point prompting (PG-CPP).",
         epilog="examples:\n  deal train --out runs/deal-mnv2 --steps 3200\n  deal train --out runs/deal-mnv2 --resume\n"
                "  deal train --coco my.json --images imgs/ --out runs/mine\n"
-               "  deal train --loso sen2ships --out runs/loso-ships   # leave one source out")
+               "  deal train --loso sen2ships --out runs/loso-ships   # leave one source out\n"
+               "  deal train --supervised --out runs/supervised       # the no-prompt baseline")
     p.add_argument("--out", required=True, help="run folder (checkpoints, config.json, log.jsonl)")
     p.add_argument("--steps", type=int, default=3200)
     p.add_argument("--batch", type=int, default=8)
@@ -26,6 +27,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--coco", help="COCO json of your own data (with --images)")
     p.add_argument("--images", help="image folder for --coco")
     p.add_argument("--loso", help="leave this shared dataset out of training")
+    p.add_argument("--warmup", type=int, default=200, help="linear learning-rate warm-up steps")
+    p.add_argument("--supervised", action="store_true",
+                   help="baseline: the same network trained without prompts (a learned vector per category replaces "
+                        "the clicks; PG-CPP off); writes class_embeddings.npz beside the checkpoint")
     p.add_argument("--tiny", action="store_true", help="tiny random-init backbone (tests, smoke runs)")
     p.set_defaults(run=run)
 
@@ -41,7 +46,8 @@ def run(args) -> int:
         records = leave_one_source_out(records, args.loso)[0] if args.loso else split_by_group(records)[0]
     model = {"backbone": "tiny"} if args.tiny else {}
     tc = TrainConfig(out_dir=args.out, steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr,
-                     seed=args.seed, threads=args.threads, pretrained=not args.tiny, model=model)
+                     seed=args.seed, threads=args.threads, pretrained=not args.tiny, model=model,
+                     warmup=args.warmup, supervised=args.supervised)
     ckpt = train(records, tc, resume=args.resume, cache_dir=Path(".cache/canonical"))
     print(json.dumps({"checkpoint": str(ckpt)}))
     return 0

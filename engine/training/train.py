@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..class_embeddings import FILE_NAME as CLASS_EMBEDDINGS_FILE
+from ..class_embeddings import load_class_embeddings, save_class_embeddings
 from ..model.config import ModelConfig
 from ..model.deal import build, sample_exemplars
 from .checkpoint import load_optimizer, load_weights, save_optimizer, save_weights
@@ -43,6 +45,7 @@ class TrainConfig:
     cycles: int = 1  # PG-CPP re-prompting rounds per step
     freeze_blocks: int = 7  # backbone features[0:n] (stem to stride 8) frozen: generic filters, and their backward pass dominates CPU time
     pretrained: bool = True
+    supervised: bool = False  # baseline: a learned vector per category replaces the clicked exemplars (no prompts)
     model: dict = field(default_factory=dict)  # ModelConfig overrides
 
 
@@ -99,6 +102,11 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
     backbone_params = [p for p in encoder.backbone.parameters() if p.requires_grad]
     other = [p for n, p in list(encoder.named_parameters()) + [("h." + n, p) for n, p in head.named_parameters()]
              if p.requires_grad and not n.startswith("backbone.")]
+    class_names = list(cfg.categories_seen)
+    class_vectors = torch.nn.Parameter(torch.randn(len(class_names), cfg.dim, generator=torch.Generator().manual_seed(tc.seed)))
+    if tc.supervised:
+        other.append(class_vectors)
+    cycles = 0 if tc.supervised else tc.cycles
     opt = torch.optim.AdamW([{"params": backbone_params, "lr": tc.backbone_lr}, {"params": other, "lr": tc.lr}],
                             weight_decay=tc.weight_decay)
     base_lrs = [g["lr"] for g in opt.param_groups]
@@ -108,9 +116,17 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
         load_weights(ckpt, encoder, head)
         load_optimizer(opt_path, opt)
         start = json.loads(state_path.read_text())["step"]
+        if tc.supervised:
+            saved = load_class_embeddings(out / CLASS_EMBEDDINGS_FILE)
+            with torch.no_grad():
+                class_vectors.copy_(torch.from_numpy(np.stack([saved[c] for c in class_names])))
         log(f"resumed from {ckpt} at step {start}")
     t0 = time.time()
     images = [load_canonical(r, cfg.target_object_px, cache_dir) for r in records]
+    if tc.supervised:
+        unknown = sorted({str(c) for r in records for c in r.categories} - set(class_names))
+        if unknown:
+            raise ValueError(f"supervised training knows the categories {class_names}, not {unknown}")
     sampler = CropSampler(images, tc.crop)
     log(f"{len(images)} training images prepared in {time.time() - t0:.0f} s")
     weights = LossWeights()
@@ -134,12 +150,16 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
             prompts = initial_prompts(boxes, cats, rng)
             cycle = "intra" if step % 2 == 0 else "inter"
             feats = (p8[bi:bi + 1], p16[bi:bi + 1], p32[bi:bi + 1])
-            for rnd in range(tc.cycles + 1):
+            for rnd in range(cycles + 1):
                 names, gt_index = _prepare_sets(prompts, boxes, cats)
-                ex, mask = _exemplars(feats[0], prompts, names, stride)
+                if tc.supervised:  # the category's learned vector stands in for the clicks
+                    ex = class_vectors[[class_names.index(c) for c in names]][:, None, :]
+                    mask = torch.ones(len(names), 1)
+                else:
+                    ex, mask = _exemplars(feats[0], prompts, names, stride)
                 out_h = head(*feats, ex, mask, num_queries=tc.train_queries)
                 quality = {}
-                weight = 1.0 if rnd == tc.cycles else 0.5
+                weight = 1.0 if rnd == cycles else 0.5
                 for k, c in enumerate(names):
                     loss, parts, q = set_loss(out_h, k, boxes[gt_index[c]], stride, weights)
                     quality[c] = q
@@ -147,20 +167,22 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
                     n_sets += 1
                     for key, v in parts.items():
                         logs[key] = logs.get(key, 0.0) + v
-                if rnd < tc.cycles:
+                if rnd < cycles:
                     prompts = reprompt_worst(prompts, quality, gt_index, boxes, cycle, rng)
         opt.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], 1.0)
         opt.step()
         if step % tc.log_every == 0 or step == tc.steps - 1:
-            rec = {"step": step, "loss": float(total), "lr": opt.param_groups[1]["lr"], "sec": round(time.time() - t_step, 2),
+            rec = {"step": step, "loss": float(total.detach()), "lr": opt.param_groups[1]["lr"], "sec": round(time.time() - t_step, 2),
                    **{k: round(v / max(n_sets, 1), 4) for k, v in logs.items()}}
             logf.write(json.dumps(rec) + "\n"); logf.flush()
             log(json.dumps(rec))
         if (step + 1) % tc.checkpoint_every == 0 or step == tc.steps - 1:
             save_weights(ckpt, encoder, head, cfg, {"step": step + 1})
             save_optimizer(opt_path, opt)
+            if tc.supervised:
+                save_class_embeddings(out / CLASS_EMBEDDINGS_FILE, class_names, class_vectors.detach().numpy())
             state_path.write_text(json.dumps({"step": step + 1}))
     logf.close()
     return ckpt
