@@ -32,7 +32,10 @@ demo: setup
 	$(PY) -m engine.demo --out out/demo
 
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	@mkdir -p out && touch out/.test-start
+	$(PY) -m pytest -q -p no:cacheprovider tests; status=$$?; \
+	  find "$${TMPDIR:-/tmp}" -maxdepth 1 -type d -name 'QGIS3-*' -empty -newer out/.test-start -delete 2>/dev/null; \
+	  exit $$status
 
 bench: setup
 	$(PY) -m engine.bench --out out/bench
