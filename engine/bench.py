@@ -110,6 +110,10 @@ def _pipeline(scene: Path, truth, model, tile: int) -> dict:
             "pipeline_overhead": t_first / t_bare - 1.0, "reprompt_speedup": t_first / t_second,
             "reprompt_all_changed_speedup": t_first / t_third,
             "first_encoder_calls": first.stats["encoder_calls"],
+            "first_pass_breakdown_s": {"encode_incl_read_wait": first.stats["seconds_encode"],
+                                       "prompt_head": first.stats["seconds_head"],
+                                       "other": first.stats["seconds_total"] - first.stats["seconds_encode"] - first.stats["seconds_head"]},
+            "reprompt_head_ms_per_tile": 1000 * second.stats["seconds_head"] / max(1, len(grid)),
             "reprompt_encoder_calls": second.stats["encoder_calls"] + third.stats["encoder_calls"]}
 
 
@@ -168,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| encoder, 1024² tile | {t['encoder_ms']:.0f} ms ({t['encoder_mpx_s']:.1f} Mpx/s) |")
     print(f"| prompt head, 1 / 10 prompts | {t['head_ms_1_prompts']:.0f} / {t['head_ms_10_prompts']:.0f} ms "
           f"({100 * t['head_fraction_of_encoder_1_prompt']:.0f}% of the encoder) |")
+    print(f"| prompt head, scene average (re-prompt, {pl['tiles']} tiles) | {pl['reprompt_head_ms_per_tile']:.0f} ms per tile "
+          f"({100 * pl['reprompt_head_ms_per_tile'] / t['encoder_ms']:.0f}% of the encoder) |")
     print(f"| first pass, {args.size}² scene | {pl['pipeline_mpx_s']:.2f} Mpx/s vs bare encoder {pl['bare_encoder_mpx_s']:.2f} Mpx/s "
           f"(overhead {100 * pl['pipeline_overhead']:.0f}%) |")
     print(f"| re-prompt, one new category clicked | {pl['reprompt_s']:.1f} s vs first pass {pl['first_pass_s']:.1f} s "

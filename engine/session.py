@@ -82,6 +82,7 @@ class Session:
         self._head_cache: OrderedDict[tuple[str, str], HeadOutput] = OrderedDict()
         self.cache_hits = 0
         self.seconds_encode = 0.0
+        self.seconds_head = 0.0
         self._grids: dict[float, TileGrid] = {}
 
     # ----- encoding -------------------------------------------------------------------------
@@ -252,16 +253,19 @@ class Session:
     def detect(self, prompts: list[PointPrompt], score_threshold: float | None = None,
                progress: Progress | None = None, cancel: Cancel | None = None) -> DetectionResult:
         """Find every object like the clicked ones, scene-wide (see module docstring)."""
-        t0, calls0, hits0, enc0 = time.perf_counter(), self.encoder_calls, self.cache_hits, self.seconds_encode
+        t0, calls0, hits0, enc0, head0 = time.perf_counter(), self.encoder_calls, self.cache_hits, self.seconds_encode, self.seconds_head
         result = self.detect_with_exemplars(self.exemplars(prompts, progress, cancel), score_threshold, progress, cancel)
-        result.stats.update(self._stats_since(t0, calls0, hits0, enc0, result.stats["tiles"]))  # clicked tiles included
+        result.stats.update(self._stats_since(t0, calls0, hits0, enc0, head0, result.stats["tiles"]))  # clicked tiles included
         return result
 
-    def _stats_since(self, t0: float, calls0: int, hits0: int, enc0: float, tiles: int) -> dict:
+    def _stats_since(self, t0: float, calls0: int, hits0: int, enc0: float, head0: float, tiles: int) -> dict:
+        """Counters since a starting point; ``seconds_encode`` includes waiting for tile reads,
+        ``seconds_head`` is the prompt head alone, ``seconds_detect`` everything but encoding."""
         stats = {"encoder_calls": self.encoder_calls - calls0, "encoder_calls_total": self.encoder_calls,
                  "probe_calls_total": self.probe_calls,
                  "cache_hits": self.cache_hits - hits0, "tiles": tiles,
-                 "seconds_encode": self.seconds_encode - enc0, "seconds_total": time.perf_counter() - t0}
+                 "seconds_encode": self.seconds_encode - enc0, "seconds_head": self.seconds_head - head0,
+                 "seconds_total": time.perf_counter() - t0}
         stats["seconds_detect"] = stats["seconds_total"] - stats["seconds_encode"]
         return stats
 
@@ -276,7 +280,7 @@ class Session:
         threshold = DEFAULT_SCORE_THRESHOLD if score_threshold is None else float(score_threshold)
         names = exemplars.categories
         t0 = time.perf_counter()
-        calls0, hits0, enc0 = self.encoder_calls, self.cache_hits, self.seconds_encode
+        calls0, hits0, enc0, head0 = self.encoder_calls, self.cache_hits, self.seconds_encode, self.seconds_head
         by_scale: dict[float, list[str]] = {}
         for name in names:
             by_scale.setdefault(exemplars.scales[name], []).append(name)
@@ -321,7 +325,7 @@ class Session:
         order = np.argsort(-scores, kind="stable")
         dmap = density.result()
         dmap.values *= float(cell_px * cell_px)  # objects per density cell: the raster sums to the count
-        stats = self._stats_since(t0, calls0, hits0, enc0, total_tiles)
+        stats = self._stats_since(t0, calls0, hits0, enc0, head0, total_tiles)
         if progress:
             progress(1.0, "done")
         return DetectionResult(boxes_px=boxes[order], scores=scores[order].astype(np.float32),
@@ -338,7 +342,9 @@ class Session:
         missing = [c for c in cats if keys[c] not in self._head_cache]
         if missing:
             ex, mask = exemplars.batch(missing)
+            t_head = time.perf_counter()
             out = self.model.predict(TileFeatures.from_dict(feats), ex, mask)
+            self.seconds_head += time.perf_counter() - t_head
             for k, c in enumerate(missing):
                 self._head_cache[keys[c]] = out.select(k)
                 while len(self._head_cache) > HEAD_CACHE_ENTRIES:
