@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DeviceError, ModelError
+from .model.config import tile_multiple
 
 ENCODER_FILE = "encoder.onnx"
 HEAD_FILE = "prompt_head.onnx"
@@ -53,6 +54,7 @@ class ModelMetadata:
     content_hash: str
     trained: bool
     num_queries: int
+    tile_multiple: int = 32  # tile sides must be multiples of this (see engine.model.config.tile_multiple)
 
     @staticmethod
     def from_onnx(meta: dict[str, str], path: Path) -> "ModelMetadata":
@@ -68,7 +70,8 @@ class ModelMetadata:
             tile_size=int(cfg["tile_size"]), overlap=int(cfg["overlap"]), target_object_px=float(cfg["target_object_px"]),
             bands=tuple(cfg.get("bands", (1, 2, 3))), gsd_m=float(cfg.get("gsd_m", 0.3)),
             categories_seen=tuple(cfg.get("categories_seen", ())), content_hash=meta.get("content_hash", "unknown"),
-            trained=json.loads(meta.get("trained", "false")), num_queries=int(cfg.get("num_queries", 300)))
+            trained=json.loads(meta.get("trained", "false")), num_queries=int(cfg.get("num_queries", 300)),
+            tile_multiple=tile_multiple(str(cfg.get("backbone", "mobilenet_v2"))))
 
 
 @dataclass

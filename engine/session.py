@@ -67,8 +67,10 @@ class Session:
         self.model = model
         self.tile_size = int(tile_size or md.tile_size)
         self.overlap = int(md.overlap if overlap is None else overlap)
-        if self.tile_size % 32 or self.tile_size < 192:
-            raise SettingsError(f"tile size must be a multiple of 32 and at least 192 pixels, got {self.tile_size}")
+        multiple = md.tile_multiple
+        if self.tile_size % multiple or self.tile_size < max(192, multiple):
+            raise SettingsError(f"tile size must be a multiple of {multiple} and at least {max(192, multiple)} pixels "
+                                f"for this model, got {self.tile_size}")
         if not 0 <= self.overlap < self.tile_size // 2:
             raise SettingsError(f"overlap must be between 0 and half the tile size ({self.tile_size // 2}), got {self.overlap}")
         if source.width <= 0 or source.height <= 0:

@@ -16,7 +16,7 @@ class ModelConfig:
 
     name: str = "deal-mnv2"
     version: str = "0.2.0"
-    backbone: str = "mobilenet_v2"  # or "tiny" (tests)
+    backbone: str = "mobilenet_v2"  # or "swin_t" (the paper's, random init), "swin_nano", "tiny" (tests)
     dim: int = 64
     heads: int = 4
     ffn: int = 256
@@ -47,3 +47,9 @@ class ModelConfig:
             if key in known:
                 known[key] = tuple(known[key])
         return ModelConfig(**known)
+
+
+def tile_multiple(backbone: str) -> int:
+    """Tile sides must be multiples of this: 32 (the coarsest stride), 256 for Swin backbones
+    (stride 32 times their 8-cell attention window)."""
+    return 256 if backbone.startswith("swin") else 32

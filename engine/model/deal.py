@@ -15,8 +15,20 @@ from .config import ModelConfig
 from .decoder import Decoder
 from .density_head import DensityHead, decode_dense_boxes, queries_for_count
 from .hybrid_encoder import HybridEncoder
+from .swin import SWIN_VARIANTS, SwinBackbone
 from .layers import ACTIVATIONS, SeparableConv, grid_coords
 from .point_prompt import Correlation, PointPromptEncoder
+
+
+def make_backbone(name: str) -> nn.Module:
+    """The backbone a config names: ``mobilenet_v2`` (default), ``swin_t`` / ``swin_nano``, ``tiny``."""
+    if name == "mobilenet_v2":
+        return MobileNetV2Backbone()
+    if name == "tiny":
+        return TinyBackbone()
+    if name in SWIN_VARIANTS:
+        return SwinBackbone(name)
+    raise ValueError(f"unknown backbone {name!r}: choose mobilenet_v2, {', '.join(SWIN_VARIANTS)} or tiny")
 
 
 class DealEncoder(nn.Module):
@@ -28,7 +40,7 @@ class DealEncoder(nn.Module):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        self.backbone = TinyBackbone() if cfg.backbone == "tiny" else MobileNetV2Backbone()
+        self.backbone = make_backbone(cfg.backbone)
         self.hybrid = HybridEncoder(self.backbone.channels, cfg.dim, cfg.heads, cfg.ffn)
         self.size_head = nn.Sequential(SeparableConv(cfg.dim, cfg.dim), nn.Conv2d(cfg.dim, 2, 1))
         nn.init.constant_(self.size_head[-1].bias, 3.0)

@@ -31,6 +31,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--supervised", action="store_true",
                    help="baseline: the same network trained without prompts (a learned vector per category replaces "
                         "the clicks; PG-CPP off); writes class_embeddings.npz beside the checkpoint")
+    p.add_argument("--backbone", choices=("mobilenet_v2", "swin_t", "swin_nano"), default="mobilenet_v2",
+                   help="mobilenet_v2 (default; ImageNet weights, CPU-sized) or the paper's Swin-T-like backbone "
+                        "(no offline ImageNet weights: random init, it needs far more training than a CPU gives; "
+                        "tiles must then be multiples of 256)")
     p.add_argument("--tiny", action="store_true", help="tiny random-init backbone (tests, smoke runs)")
     p.set_defaults(run=run)
 
@@ -44,7 +48,7 @@ def run(args) -> int:
     else:
         records = load_shared()
         records = leave_one_source_out(records, args.loso)[0] if args.loso else split_by_group(records)[0]
-    model = {"backbone": "tiny"} if args.tiny else {}
+    model = {"backbone": "tiny"} if args.tiny else ({"backbone": args.backbone} if args.backbone != "mobilenet_v2" else {})
     tc = TrainConfig(out_dir=args.out, steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr,
                      seed=args.seed, threads=args.threads, pretrained=not args.tiny, model=model,
                      warmup=args.warmup, supervised=args.supervised)

@@ -177,3 +177,34 @@ def test_gather_sampling_equals_grid_sample(shared):
         s = fn.grid_sample(full, grid, mode="bilinear", padding_mode="zeros", align_corners=False).reshape(k, hd, c // hd, q, p)
         want = want + (s * weights[:, :, :, level].transpose(1, 2)[:, :, None]).sum(-1)  # (K,hd,c/hd,Q)
     torch.testing.assert_close(got.reshape(k, q, c), want.reshape(k, c, q).transpose(1, 2), atol=1e-5, rtol=1e-5)
+
+
+def test_swin_backbone_option_exports_and_matches_torch(tmp_path):
+    """The paper's backbone family is selectable by config: a small Swin variant builds, keeps
+    strides 8/16/32, exports with dynamic tile sizes and runs in onnxruntime like in torch."""
+    from engine.model.export import export_onnx
+    from engine.runtime import load_model
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(backbone="swin_nano", name="deal-swin-test", tile_size=256, overlap=32, num_queries=40)
+    enc, head = build(cfg, pretrained=False)
+    enc.eval(); head.eval()
+    assert enc.backbone.channels == (64, 128, 256)
+    swin_t = build(ModelConfig(backbone="swin_t"), pretrained=False)[0].backbone
+    assert 25e6 < sum(p.numel() for p in swin_t.parameters()) < 30e6  # Swin-T's size (28 M with its head)
+    model = load_model(export_onnx(enc, head, cfg, tmp_path / "swin", {"trained": False}), device="cpu")
+    assert model.metadata.tile_multiple == 256
+    for side in (256, 512):
+        image = np.random.default_rng(side).random((3, side, side), dtype=np.float32)
+        feats = model.encode(image)
+        with torch.no_grad():
+            p8, p16, p32, size = enc(torch.from_numpy(image)[None])
+        assert feats.p8.shape == (1, cfg.dim, side // 8, side // 8) and feats.p32.shape == (1, cfg.dim, side // 32, side // 32)
+        np.testing.assert_allclose(feats.p8, p8.numpy(), atol=2e-3)
+        np.testing.assert_allclose(feats.size, size.numpy(), atol=2e-3)
+    from engine.errors import SettingsError
+    from engine.raster_source import ArraySource
+    from engine.session import Session
+
+    with pytest.raises(SettingsError, match="multiple of 256"):
+        Session(ArraySource(np.zeros((3, 300, 300), np.float32)), model, tile_size=320)
