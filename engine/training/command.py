@@ -35,6 +35,9 @@ def add_parser(subparsers) -> None:
                    help="mobilenet_v2 (default; ImageNet weights, CPU-sized) or the paper's Swin-T-like backbone "
                         "(no offline ImageNet weights: random init, it needs far more training than a CPU gives; "
                         "tiles must then be multiples of 256)")
+    p.add_argument("--head-act", choices=("relu", "silu"), default="relu",
+                   help="activation of the prompt head's convolutions (relu, the default since 0.2, fuses into "
+                        "onnxruntime's convolutions; silu as in models before 0.2)")
     p.add_argument("--tiny", action="store_true", help="tiny random-init backbone (tests, smoke runs)")
     p.set_defaults(run=run)
 
@@ -49,6 +52,8 @@ def run(args) -> int:
         records = load_shared()
         records = leave_one_source_out(records, args.loso)[0] if args.loso else split_by_group(records)[0]
     model = {"backbone": "tiny"} if args.tiny else ({"backbone": args.backbone} if args.backbone != "mobilenet_v2" else {})
+    if args.head_act != "relu":
+        model["head_act"] = args.head_act
     tc = TrainConfig(out_dir=args.out, steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr,
                      seed=args.seed, threads=args.threads, pretrained=not args.tiny, model=model,
                      warmup=args.warmup, supervised=args.supervised)
