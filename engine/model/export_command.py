@@ -14,6 +14,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--untrained", action="store_true", help="export ImageNet backbone + random heads (pipeline tests)")
     p.add_argument("--tiny", action="store_true", help="with --untrained: the tiny test backbone")
+    p.add_argument("--min-queries", type=int, default=None, metavar="N",
+                   help="fewest decoder queries per tile (the density-guided rule asks for ceil(1.5 N) + 10); "
+                        "default: the checkpoint's setting. The shipped model uses 120, the number it was trained with")
     p.add_argument("--head-source", choices=("decoder", "dense"), default="decoder",
                    help="final boxes from the decoder (default) or the dense proposals (ablation)")
     p.set_defaults(run=run)
@@ -37,6 +40,10 @@ def run(args) -> int:
         enc, head = build(cfg, pretrained=False)
         load_weights(Path(args.checkpoint), enc, head)
         extra = {"trained": True, **extra}
+    if args.min_queries is not None:
+        if not 1 <= args.min_queries <= cfg.num_queries:
+            raise ModelError(f"--min-queries must be between 1 and {cfg.num_queries}, got {args.min_queries}")
+        cfg.min_queries = args.min_queries  # the head holds this config: the exported graph uses it
     out = export_onnx(enc, head, cfg, args.out, extra, head_source=args.head_source)
     print(f"exported {cfg.name} to {out}")
     return 0
