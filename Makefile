@@ -52,8 +52,8 @@ screenshot: setup
 
 # Training and evaluation on ../shared/data (long: CPU hours; resumable with RESUME=--resume)
 train: setup
-	$(PY) -m engine.cli train --out runs/deal-mnv2 --steps 1250 $(RESUME)
-	$(PY) -m engine.cli export runs/deal-mnv2/last.safetensors --out resources/model
+	$(PY) -m engine.cli train --out runs/deal-mnv2 --steps 2500 $(RESUME)
+	$(PY) -m engine.cli export runs/deal-mnv2/last.safetensors --out resources/model --min-queries 120
 
 eval: setup
 	$(PY) -m engine.cli eval --model resources/model --setting 1 2 3 4 --split val --out out/eval/deal.json
