@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DeviceError, ModelError
-from .model.config import tile_multiple
 
 ENCODER_FILE = "encoder.onnx"
 HEAD_FILE = "prompt_head.onnx"
@@ -31,6 +30,12 @@ def default_model_path() -> Path:
         if (candidate / ENCODER_FILE).exists():
             return candidate
     return here.parent / "resources" / "model"
+
+
+def tile_multiple(backbone: str) -> int:
+    """Tile sides must be multiples of this: 32 (the coarsest stride), 256 for Swin backbones
+    (stride 32 times their 8-cell attention window, see ``engine/model/swin.py``)."""
+    return 256 if backbone.startswith("swin") else 32
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ class ModelMetadata:
     content_hash: str
     trained: bool
     num_queries: int
-    tile_multiple: int = 32  # tile sides must be multiples of this (see engine.model.config.tile_multiple)
+    tile_multiple: int = 32  # tile sides must be multiples of this (see tile_multiple)
 
     @staticmethod
     def from_onnx(meta: dict[str, str], path: Path) -> "ModelMetadata":

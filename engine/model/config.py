@@ -48,8 +48,3 @@ class ModelConfig:
                 known[key] = tuple(known[key])
         return ModelConfig(**known)
 
-
-def tile_multiple(backbone: str) -> int:
-    """Tile sides must be multiples of this: 32 (the coarsest stride), 256 for Swin backbones
-    (stride 32 times their 8-cell attention window)."""
-    return 256 if backbone.startswith("swin") else 32
