@@ -18,17 +18,18 @@ class LevelStack:
     """All levels of the decoder's value maps flattened into one buffer, so that one gather serves
     every level, corner and sampling point of every query.
 
-    ``LevelStack(values [(Kv,C,h_l,w_l)], query (K,Q,C), heads)``: maps with Kv == 1 are shared by
-    the K prompt sets. ``rows`` is ``(K*heads*S, C/heads)`` with S = sum h_l*w_l, so that a sample
-    is one row read (an ONNX Gather, no index broadcast over channels); ``widths``/``heights``/
-    ``offsets`` are ``(levels,)`` float tensors taken from the run-time shapes; ``base`` is
-    ``(K*Q*heads, 1, 1)``, the first row of each query's (set, head) block. Every size that
-    reshapes depend on is a Python constant (heads, levels, channels), so the exported graph
-    needs no shape arithmetic per layer.
+    ``LevelStack(values [(Kv,C,h_l,w_l)], query (K,Q,C), heads, dim, points)``: maps with Kv == 1
+    are shared by the K prompt sets. ``rows`` is ``(K*heads*S, C/heads)`` with S = sum h_l*w_l,
+    so that a sample is one row read (an ONNX Gather, no index broadcast over channels).
+
+    Samples are laid out as A = heads*levels*points columns per query, in the order of the
+    attention's linear outputs; per-column constants (the level's width and height, where the
+    head's block and the level start in ``rows``) make every broadcast a trailing one, cheap in
+    onnxruntime, and every reshape uses Python constants, so the graph needs no shape arithmetic.
     """
 
-    def __init__(self, values: list[torch.Tensor], query: torch.Tensor, heads: int, dim: int):
-        self.heads, self.levels, self.channels = heads, len(values), dim // heads
+    def __init__(self, values: list[torch.Tensor], query: torch.Tensor, heads: int, dim: int, points: int):
+        self.heads, self.levels, self.points, self.channels = heads, len(values), points, dim // heads
         flats, widths, heights = [], [], []
         ones_k = torch.ones_like(query[:, :1, :1])  # (K,1,1): broadcasts shared maps to every set
         for v in values:
@@ -37,15 +38,18 @@ class LevelStack:
             heights.append(gy[-1, 0] + 1)
             flats.append(v.flatten(2) * ones_k)
         flat = torch.cat(flats, 2)  # (K, C, S)
-        self.total = torch.ones_like(flat[0, 0]).sum()  # S, as a run-time value
+        total = torch.ones_like(flat[0, 0]).sum()  # S, as a run-time value
         # row (set*heads + head)*S + cell holds that head's C/heads channels at that cell
         self.rows = flat.unflatten(1, (heads, self.channels)).transpose(2, 3).reshape(-1, self.channels)
-        self.widths, self.heights = torch.stack(widths), torch.stack(heights)
-        sizes = self.widths * self.heights
-        self.offsets = torch.cumsum(sizes, 0) - sizes
+        widths, heights = torch.stack(widths), torch.stack(heights)
+        sizes = widths * heights
+        offsets = torch.cumsum(sizes, 0) - sizes
+        level = torch.arange(self.levels)[None, :, None].expand(heads, -1, points).reshape(-1)  # (A,) constants
+        head = torch.arange(heads, dtype=query.dtype)[:, None].expand(-1, self.levels * points).reshape(-1)
+        self.width_col, self.height_col = widths[level], heights[level]  # (A,)
+        self.start_col = head * total + offsets[level]
         set_index = (torch.ones_like(query[..., 0]).cumsum(0) - 1).reshape(-1, 1)  # (K*Q, 1)
-        head_index = torch.arange(heads, dtype=query.dtype)[None]
-        self.base = ((set_index * heads + head_index) * self.total).reshape(-1, 1, 1)
+        self.set_start = set_index * (heads * total)
 
 
 def _axis_taps(coord: torch.Tensor, size: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -59,34 +63,27 @@ def _axis_taps(coord: torch.Tensor, size: torch.Tensor) -> tuple[torch.Tensor, t
     return torch.clamp(low, min=0).minimum(size - 1), torch.clamp(high, min=0).minimum(size - 1), w_low, w_high
 
 
-def sample_levels(stack: LevelStack, loc: torch.Tensor, weights: torch.Tensor, points: int) -> torch.Tensor:
+def sample_levels(stack: LevelStack, x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """Weighted sum of bilinear samples over levels and points, zero outside a map (as ``grid_sample``
     with ``align_corners=False``, padding zeros), written with one gather and one batched matmul.
 
-    The coordinate arithmetic runs level-major on ``(levels, M)`` tensors so that every broadcast
-    is a plain per-row one (cheap in onnxruntime), then indices and weights go to query order.
-
     Args:
         stack: the value maps (:class:`LevelStack`); head h reads channels ``[h*C/heads, (h+1)*C/heads)``.
-        loc: ``(K*Q, heads, levels, P, 2)`` x, y in [0, 1] of each level's width and height.
-        weights: ``(K*Q, heads, levels, P)`` attention weight of each sample.
-        points: P, as a Python int (a constant in the exported graph).
+        x, y: ``(K*Q, A)`` sample positions in [0, 1] of their level's width and height, columns
+            ordered (head, level, point).
+        weights: ``(K*Q, A)`` attention weight of each sample.
     Returns: ``(K*Q, C)``.
     """
-    hd, lv, ch, p = stack.heads, stack.levels, stack.channels, points
-    xy = loc.permute(2, 4, 0, 1, 3).reshape(lv, 2, -1)  # (lv, 2, M), M = K*Q*hd*P
-    width, height, offset = stack.widths[:, None], stack.heights[:, None], stack.offsets[:, None]
-    x0, x1, wx0, wx1 = _axis_taps(xy[:, 0] * width - 0.5, width)
-    y0, y1, wy0, wy1 = _axis_taps(xy[:, 1] * height - 0.5, height)
-    attn = weights.permute(2, 0, 1, 3).reshape(lv, -1)
-    wy0, wy1 = wy0 * attn, wy1 * attn  # fold the attention weight in once
-    row0, row1 = offset + y0 * width, offset + y1 * width
-    cell = torch.stack([row0 + x0, row0 + x1, row1 + x0, row1 + x1], 1)  # (lv, 4, M)
-    weight = torch.stack([wx0 * wy0, wx1 * wy0, wx0 * wy1, wx1 * wy1], 1)
-    cell = cell.reshape(lv * 4, -1, p).transpose(0, 1) + stack.base  # (K*Q*hd, lv*4, P): query order
-    weight = weight.reshape(lv * 4, -1, p).transpose(0, 1).reshape(-1, 1, lv * 4 * p)
-    picked = stack.rows[cell.long().reshape(-1)].reshape(-1, lv * 4 * p, ch)
-    return torch.matmul(weight, picked).reshape(-1, hd * ch)
+    hd, ch, per_head = stack.heads, stack.channels, stack.levels * stack.points * 4
+    x0, x1, wx0, wx1 = _axis_taps(x * stack.width_col - 0.5, stack.width_col)
+    y0, y1, wy0, wy1 = _axis_taps(y * stack.height_col - 0.5, stack.height_col)
+    wy0, wy1 = wy0 * weights, wy1 * weights  # fold the attention weight in once
+    start = stack.set_start + stack.start_col  # (K*Q, A)
+    row0, row1 = start + y0 * stack.width_col, start + y1 * stack.width_col
+    cell = torch.stack([row0 + x0, row0 + x1, row1 + x0, row1 + x1], -1)  # (K*Q, A, 4): query order already
+    weight = torch.stack([wx0 * wy0, wx1 * wy0, wx0 * wy1, wx1 * wy1], -1)
+    picked = stack.rows[cell.long().reshape(-1)].reshape(-1, per_head, ch)  # (K*Q*hd, lv*P*4, C/hd)
+    return torch.matmul(weight.reshape(-1, 1, per_head), picked).reshape(-1, hd * ch)
 
 
 class SamplingAttention(nn.Module):
@@ -106,12 +103,15 @@ class SamplingAttention(nn.Module):
             self.offsets.bias.copy_((ring * scale).expand(heads, levels, points, 2).reshape(-1))
 
     def forward(self, query: torch.Tensor, ref: torch.Tensor, stack: LevelStack) -> torch.Tensor:
-        hd, lv, pt = self.heads, self.levels, self.points
-        off = self.offsets(query).reshape(-1, hd, lv, pt, 2)  # (K*Q, ...): one -1, no shape arithmetic
-        r = ref.reshape(-1, 1, 1, 1, 4)
-        loc = r[..., :2] + off * r[..., 2:] * 0.5
-        attn = self.weights(query).reshape(-1, hd, lv * pt).softmax(-1).reshape(-1, hd, lv, pt)
-        return self.out(sample_levels(stack, loc, attn, pt).reshape_as(query))
+        a = self.heads * self.levels * self.points
+        # x and y offsets from the even and odd rows of the same linear layer (no strided slicing at run time)
+        off_x = nn.functional.linear(query, self.offsets.weight[0::2], self.offsets.bias[0::2]).reshape(-1, a)
+        off_y = nn.functional.linear(query, self.offsets.weight[1::2], self.offsets.bias[1::2]).reshape(-1, a)
+        r = ref.reshape(-1, 4)
+        x = r[:, 0:1] + off_x * (r[:, 2:3] * 0.5)  # (K*Q, A) in [0, 1] of each level
+        y = r[:, 1:2] + off_y * (r[:, 3:4] * 0.5)
+        attn = self.weights(query).reshape(-1, self.heads, self.levels * self.points).softmax(-1).reshape(-1, a)
+        return self.out(sample_levels(stack, x, y, attn).reshape_as(query))
 
 
 class DecoderLayer(nn.Module):
@@ -150,7 +150,8 @@ class Decoder(nn.Module):
     def forward(self, query, ref, values):
         outputs = []
         x = query
-        stack = LevelStack(values, query, self.layers[0].cross.heads, self.dim)
+        cross = self.layers[0].cross
+        stack = LevelStack(values, query, cross.heads, self.dim, cross.points)
         for layer, box_head, score_head in zip(self.layers, self.box_heads, self.score_heads):
             x = layer(x, self.query_pos(ref), ref, stack)
             boxes = torch.sigmoid(box_head(x) + inverse_sigmoid(ref))

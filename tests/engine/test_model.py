@@ -168,8 +168,8 @@ def test_gather_sampling_equals_grid_sample(shared):
     values = [torch.randn(k if (i == 0 and not shared) else 1, c, h, w, generator=g) for i, (h, w) in enumerate(sizes)]
     loc = torch.rand(k, q, hd, len(sizes), p, 2, generator=g) * 1.4 - 0.2  # some points fall outside the maps
     weights = torch.rand(k, q, hd, len(sizes), p, generator=g)
-    stack = LevelStack(values, torch.zeros(k, q, c), hd, c)
-    got = sample_levels(stack, loc.reshape(k * q, hd, len(sizes), p, 2), weights.reshape(k * q, hd, len(sizes), p), p)
+    stack = LevelStack(values, torch.zeros(k, q, c), hd, c, p)
+    got = sample_levels(stack, loc[..., 0].reshape(k * q, -1), loc[..., 1].reshape(k * q, -1), weights.reshape(k * q, -1))
     want = 0
     for level, v in enumerate(values):
         full = v.expand(k, -1, -1, -1).reshape(k * hd, c // hd, *v.shape[-2:])
