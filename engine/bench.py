@@ -55,9 +55,9 @@ def _per_tile(model, scene: Path, truth, repeats: int) -> dict:
     from .io.rasterio_source import RasterioSource
     from .raster_source import Window
 
-    source = RasterioSource(scene)
-    x0, y0 = source.width // 2 - 512, source.height // 2 - 512
-    image, _ = source.read(Window(x0, y0, 1024, 1024))
+    with RasterioSource(scene) as source:
+        x0, y0 = source.width // 2 - 512, source.height // 2 - 512
+        image, _ = source.read(Window(x0, y0, 1024, 1024))
     model.encode(image)  # warm-up
     t = []
     for _ in range(repeats):

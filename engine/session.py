@@ -106,7 +106,7 @@ class Session:
 
         ``image_valid``: the tile's pixels when already read (by the read-ahead of :meth:`features`).
         """
-        key = cache_key(self.source.fingerprint, tile.window, scale, self.model.model_id)
+        key = self._tile_key(tile, scale)
         hit = self.cache.get(key)
         if hit is not None:
             self.cache_hits += 1
@@ -128,6 +128,10 @@ class Session:
         self.seconds_encode += time.perf_counter() - t0
         return feats
 
+    def _tile_key(self, tile: Tile, scale: float) -> str:
+        """Identity of a tile's encoder outputs: raster fingerprint + window + scale + model."""
+        return cache_key(self.source.fingerprint, tile.window, scale, self.model.model_id)
+
     def _read_tile(self, tile: Tile) -> tuple[np.ndarray, np.ndarray]:
         return self.source.read(tile.window, out_shape=(self.tile_size, self.tile_size))
 
@@ -137,7 +141,7 @@ class Session:
         (GDAL decompression and the encoder overlap instead of adding up)."""
         tiles = list(grid)
         todo = [i for i, t in enumerate(tiles)
-                if cache_key(self.source.fingerprint, t.window, scale, self.model.model_id) not in self.cache]
+                if self._tile_key(t, scale) not in self.cache]
         if len(todo) < 2:
             for tile in tiles:
                 yield tile, self.tile_features(tile, scale)
@@ -339,7 +343,7 @@ class Session:
         """Prompt-head outputs for ``cats`` on a tile. Prompt sets do not interact in the head, so a
         category whose clicks did not change since an earlier run is taken from memory and only
         the changed ones run (adding a click for one category leaves the others' work alone)."""
-        tile_key = cache_key(self.source.fingerprint, tile.window, scale, self.model.model_id)
+        tile_key = self._tile_key(tile, scale)
         keys = {c: (tile_key, exemplars.digest(c)) for c in cats}
         missing = [c for c in cats if keys[c] not in self._head_cache]
         if missing:

@@ -45,12 +45,14 @@ class SessionDetector:
         self.tile_size = tile_size
         self.overlap = overlap
 
-    def detect(self, image: np.ndarray, prompts: list[PointPrompt]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _session(self, image: np.ndarray):
         from ..raster_source import ArraySource
         from ..session import Session
 
-        session = Session(ArraySource(image), self.model, tile_size=self.tile_size, overlap=self.overlap)
-        result = session.detect(prompts, score_threshold=self.score_threshold)
+        return Session(ArraySource(image), self.model, tile_size=self.tile_size, overlap=self.overlap)
+
+    def detect(self, image: np.ndarray, prompts: list[PointPrompt]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        result = self._session(image).detect(prompts, score_threshold=self.score_threshold)
         return result.boxes_px, result.scores, result.categories
 
 
@@ -68,10 +70,8 @@ class SupervisedDetector(SessionDetector):
 
     def detect(self, image: np.ndarray, prompts: list[PointPrompt]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         from ..exemplars import ExemplarSet
-        from ..raster_source import ArraySource
-        from ..session import Session
 
-        session = Session(ArraySource(image), self.model, tile_size=self.tile_size, overlap=self.overlap)
+        session = self._session(image)
         clicked = session.exemplars(prompts)
         missing = [c for c in clicked.categories if c not in self.class_embeddings]
         if missing:

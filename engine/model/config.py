@@ -47,4 +47,3 @@ class ModelConfig:
             if key in known:
                 known[key] = tuple(known[key])
         return ModelConfig(**known)
-

@@ -15,9 +15,9 @@ from .config import ModelConfig
 from .decoder import Decoder
 from .density_head import DensityHead, decode_dense_boxes, queries_for_count
 from .hybrid_encoder import HybridEncoder
-from .swin import SWIN_VARIANTS, SwinBackbone
 from .layers import ACTIVATIONS, SeparableConv, grid_coords
 from .point_prompt import Correlation, PointPromptEncoder
+from .swin import SWIN_VARIANTS, SwinBackbone
 
 
 def make_backbone(name: str) -> nn.Module:

@@ -35,7 +35,6 @@ class DensityHead(nn.Module):
         modulated = corr * (1.0 + density[:, None])
         return heat_logit, count_density, self.box(modulated) if dense_boxes else None, modulated
 
-
     def boxes_at(self, modulated: torch.Tensor, index: torch.Tensor, stride: int) -> torch.Tensor:
         """The box branch evaluated only at cells ``index (K,Q)`` of the flattened map -> ``(K,Q,4)`` cx, cy, w, h px.
 
@@ -62,11 +61,7 @@ class DensityHead(nn.Module):
             acc = acc + picked * (inside[:, None, :] * taps[None, :, tap, None])
         x = depthwise[2](depthwise[1](acc[..., None]))  # norm, act on (K,C,Q,1)
         raw = self.box[1](pointwise(x))[..., 0]  # (K,4,Q)
-        cx = (gx + 0.5 + raw[:, 0]) * stride
-        cy = (gy + 0.5 + raw[:, 1]) * stride
-        bw = torch.exp(raw[:, 2].clamp(-4, 5)) * stride
-        bh = torch.exp(raw[:, 3].clamp(-4, 5)) * stride
-        return torch.stack([cx, cy, bw, bh], dim=-1)
+        return _decode(raw, gx, gy, stride)
 
 
 def decode_dense_boxes(box_raw: torch.Tensor, stride: int) -> torch.Tensor:
@@ -75,11 +70,16 @@ def decode_dense_boxes(box_raw: torch.Tensor, stride: int) -> torch.Tensor:
     raw = (dx, dy, log w, log h): centre offset from the cell centre in cells, size in cells.
     """
     gy, gx = grid_coords(box_raw)
-    cx = (gx + 0.5 + box_raw[:, 0]) * stride
-    cy = (gy + 0.5 + box_raw[:, 1]) * stride
-    bw = torch.exp(box_raw[:, 2].clamp(-4, 5)) * stride
-    bh = torch.exp(box_raw[:, 3].clamp(-4, 5)) * stride
-    return torch.stack([cx, cy, bw, bh], dim=-1).flatten(1, 2)
+    return _decode(box_raw, gx, gy, stride).flatten(1, 2)
+
+
+def _decode(raw: torch.Tensor, gx: torch.Tensor, gy: torch.Tensor, stride: int) -> torch.Tensor:
+    """``raw (K,4,...)`` (dx, dy, log w, log h, in cells) at cells ``gx, gy`` -> ``(K,...,4)`` cx, cy, w, h px."""
+    cx = (gx + 0.5 + raw[:, 0]) * stride
+    cy = (gy + 0.5 + raw[:, 1]) * stride
+    bw = torch.exp(raw[:, 2].clamp(-4, 5)) * stride
+    bh = torch.exp(raw[:, 3].clamp(-4, 5)) * stride
+    return torch.stack([cx, cy, bw, bh], dim=-1)
 
 
 def queries_for_count(count: torch.Tensor, q_min: int, q_max: int, factor: float = 1.5, extra: int = 10) -> torch.Tensor:

@@ -31,19 +31,19 @@ def run(args) -> int:
 
     if args.untrained:
         cfg = ModelConfig(backbone="tiny", name="deal-tiny-untrained", tile_size=256, overlap=32) if args.tiny else ModelConfig(name="deal-mnv2-untrained")
-        enc, head = build(cfg, pretrained=not args.tiny)
         extra = {"trained": False}
     else:
         if not args.checkpoint or not Path(args.checkpoint).exists():
             raise ModelError(f"checkpoint not found: {args.checkpoint!r}; give the .safetensors file written by `deal train`")
         cfg, extra = load_weights(Path(args.checkpoint), None, None)
-        enc, head = build(cfg, pretrained=False)
-        load_weights(Path(args.checkpoint), enc, head)
         extra = {"trained": True, **extra}
-    if args.min_queries is not None:
+    if args.min_queries is not None:  # an inference setting: it goes into the graph, not into the weights
         if not 1 <= args.min_queries <= cfg.num_queries:
             raise ModelError(f"--min-queries must be between 1 and {cfg.num_queries}, got {args.min_queries}")
-        cfg.min_queries = args.min_queries  # the head holds this config: the exported graph uses it
+        cfg.min_queries = args.min_queries
+    enc, head = build(cfg, pretrained=args.untrained and not args.tiny)
+    if not args.untrained:
+        load_weights(Path(args.checkpoint), enc, head)
     out = export_onnx(enc, head, cfg, args.out, extra, head_source=args.head_source)
     print(f"exported {cfg.name} to {out}")
     return 0
