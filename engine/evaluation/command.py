@@ -73,8 +73,8 @@ def _detector(args: argparse.Namespace):
                             "(from 'deal train --supervised' then 'deal export').")
         from ..class_embeddings import load_class_embeddings
         from .harness import SupervisedDetector
-        return (f"supervised:{Path(args.supervised_model).name}",
-                SupervisedDetector(load_model(args.supervised_model, device=args.device), load_class_embeddings(args.class_embeddings)))
+        vectors = load_class_embeddings(args.class_embeddings)
+        return f"supervised:{Path(args.supervised_model).name}", SupervisedDetector(load_model(args.supervised_model, device=args.device), vectors)
     from .harness import SessionDetector
     return f"deal:{Path(args.model).name}", SessionDetector(load_model(args.model, device=args.device))
 
@@ -101,9 +101,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out:
         check_writable(args.out)  # fail before hours of evaluation, not after
+    name, detector = _detector(args)  # a wrong model or baseline option fails before the data is read
     records = load_shared(args.data, args.datasets) if args.data else load_shared(names=args.datasets)
     records = _select(records, args.split)
-    name, detector = _detector(args)
     results: dict[str, dict] = {name: {}}
     for setting in args.setting:
         results[name][str(setting)] = run_eval(detector, records, setting, seed=args.seed, jitter=args.jitter,

@@ -20,7 +20,7 @@ from ..model.config import ModelConfig
 from ..model.deal import build, sample_exemplars
 from .checkpoint import load_optimizer, load_weights, save_optimizer, save_weights
 from .crops import CropSampler, load_canonical
-from .datasets import ImageRecord
+from .datasets import DatasetError, ImageRecord
 from .losses import LossWeights, set_loss, size_loss
 from .pgcpp import initial_prompts, reprompt_worst
 
@@ -93,16 +93,20 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
     """Train DEAL on ``records``; returns the path of the last checkpoint."""
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
+    cfg = ModelConfig(**tc.model)
+    class_names = list(cfg.categories_seen)
+    unknown = sorted({str(c) for r in records for c in r.categories} - set(class_names)) if tc.supervised else []
+    if unknown:  # before anything is written or loaded
+        raise DatasetError(f"supervised training learns one vector per category of the model ({', '.join(class_names)}); "
+                           f"the data also holds {', '.join(unknown)}: train DEAL instead, or leave those out")
     out = Path(tc.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    cfg = ModelConfig(**tc.model)
     (out / "config.json").write_text(json.dumps({"train": asdict(tc), "model": json.loads(cfg.to_json())}, indent=2))
     encoder, head = build(cfg, pretrained=tc.pretrained)
     _freeze(encoder, tc.freeze_blocks)
     backbone_params = [p for p in encoder.backbone.parameters() if p.requires_grad]
     other = [p for n, p in list(encoder.named_parameters()) + [("h." + n, p) for n, p in head.named_parameters()]
              if p.requires_grad and not n.startswith("backbone.")]
-    class_names = list(cfg.categories_seen)
     class_vectors = torch.nn.Parameter(torch.randn(len(class_names), cfg.dim, generator=torch.Generator().manual_seed(tc.seed)))
     if tc.supervised:
         other.append(class_vectors)
@@ -123,10 +127,6 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
         log(f"resumed from {ckpt} at step {start}")
     t0 = time.time()
     images = [load_canonical(r, cfg.target_object_px, cache_dir) for r in records]
-    if tc.supervised:
-        unknown = sorted({str(c) for r in records for c in r.categories} - set(class_names))
-        if unknown:
-            raise ValueError(f"supervised training knows the categories {class_names}, not {unknown}")
     sampler = CropSampler(images, tc.crop)
     log(f"{len(images)} training images prepared in {time.time() - t0:.0f} s")
     weights = LossWeights()

@@ -158,6 +158,17 @@ def test_deal_eval_rejects_an_unknown_split_and_dataset(tmp_path, capsys):
     assert "Unknown split" in capsys.readouterr().err
 
 
+def test_deal_eval_supervised_baseline_needs_its_model_and_vectors(tmp_path, capsys):
+    _write_dataset(tmp_path / "data")
+    base = ["eval", "--baseline", "supervised", "--data", str(tmp_path / "data"), "--datasets", "toy", "--split", "loso:toy"]
+    assert deal_main(base) == 2
+    assert "needs --supervised-model DIR and --class-embeddings NPZ" in capsys.readouterr().err
+    bad = tmp_path / "vectors.npz"
+    bad.write_bytes(b"not an npz")
+    assert deal_main(base + ["--supervised-model", str(tmp_path), "--class-embeddings", str(bad)]) == 2
+    assert "is not a class-embeddings file" in capsys.readouterr().err
+
+
 # --- the DEAL engine as a detector (tiny random model: checks plumbing, not accuracy) ---------
 
 @pytest.fixture(scope="module")

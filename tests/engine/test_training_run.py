@@ -69,3 +69,32 @@ def test_deal_training_run_writes_checkpoints_and_a_config(toy_records, tmp_path
     assert ckpt.exists() and (run / "last.optim.pt").exists()
     assert json.loads((run / "last.state.json").read_text()) == {"step": 2}
     assert not (run / "class_embeddings.npz").exists()
+
+
+def test_supervised_training_refuses_categories_the_model_has_no_vector_for(toy_records, tmp_path):
+    from engine.training.datasets import DatasetError
+
+    import dataclasses
+
+    first = toy_records[0]
+    toy_records[0] = dataclasses.replace(first, categories=np.asarray(["wind turbine", *first.categories[1:]]))
+    run = tmp_path / "sup"
+    with pytest.raises(DatasetError, match="wind turbine"):
+        train(toy_records, _config(run, 2, True), log=lambda *_: None, cache_dir=tmp_path / "cache")
+    assert not run.exists()  # nothing written
+
+
+def test_export_refuses_a_minimum_query_count_outside_the_model_range(tmp_path, capsys):
+    from engine.cli import main
+
+    assert main(["export", "--untrained", "--tiny", "--min-queries", "0", "--out", str(tmp_path / "m")]) == 2
+    assert "--min-queries must be between 1 and 300" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+    assert main(["export", "--untrained", "--tiny", "--min-queries", "40", "--out", str(tmp_path / "m")]) == 0
+    from engine.runtime import load_model
+
+    model = load_model(tmp_path / "m", device="cpu")
+    image = np.full((3, 256, 256), 0.5, np.float32)
+    feats = model.encode(image)
+    out = model.predict(feats, feats.p8[0, :, 3, 3][None, None].copy(), np.ones((1, 1), np.float32))
+    assert out.boxes.shape[1] >= 40  # the lower bound is in the graph
