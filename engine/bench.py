@@ -1,11 +1,12 @@
 """``make bench``: speed and memory of the engine, as ratios measured in one run.
 
-    python -m engine.bench --out out/bench [--size 8192] [--rss-size 20000] [--tile-repeats 5]
+    python -m engine.bench --out out/bench [--size 8192] [--rss-size 20000] [--tile-repeats 5] [--rounds 3]
 
 1. Per 1024 x 1024 tile of the scene: encoder ms, prompt head ms for 1 and for 10 prompts clicked
    on real vehicles (onnxruntime, CPU), and the number of decoder queries the density chose.
 2. First pass over a synthetic scene: pipeline throughput (Mpx/s) against the bare encoder's
-   throughput on the same tiles -> pipeline overhead.
+   throughput on the same tiles -> pipeline overhead (the first pass opens the scene afresh, so
+   reading and decompressing the tiles is part of it; median of ``--rounds`` alternated rounds).
 3. Re-prompt (new clicks on real objects, same scene) against the first pass -> speed-up.
 4. Peak RSS of a whole detection on a large 3-band uint8 GeoTIFF (separate process).
 Results go to ``bench.json`` and a markdown table printed at the end.
@@ -80,23 +81,42 @@ def _per_tile(model, scene: Path, truth, repeats: int) -> dict:
     return out
 
 
-def _pipeline(scene: Path, truth, model, tile: int) -> dict:
+def _bare_encoder(scene: Path, model, grid, tile: int) -> float:
+    """Seconds the encoder alone takes over ``grid``'s tiles (read beforehand, not timed)."""
+    from .io.rasterio_source import RasterioSource
+
+    t_bare = 0.0
+    with RasterioSource(scene) as source:
+        for t in grid:
+            image, _ = source.read(t.window, out_shape=(tile, tile))
+            t0 = time.perf_counter(); model.encode(image); t_bare += time.perf_counter() - t0
+    return t_bare
+
+
+def _pipeline(scene: Path, truth, model, tile: int, rounds: int = 3) -> dict:
+    """First pass against the bare encoder, ``rounds`` times in alternation (this shared machine's
+    speed drifts by ~10% between minutes: the median of the per-round ratios is the figure), then
+    the re-prompts on the last round's session. Each first pass opens the scene afresh, so its
+    reads (GDAL decompression included) are part of what it costs."""
     from .io.rasterio_source import RasterioSource
     from .prompts import PointPrompt
     from .session import Session
 
-    source = RasterioSource(scene)
-    session = Session(source, model, tile_size=tile, scale=1.0)
-    grid = session.grid(1.0)
-    # bare encoder on the same tiles (read first, so only the encoder is timed)
-    t_bare = 0.0
-    for t in grid:
-        image, _ = source.read(t.window, out_shape=(tile, tile))
-        t0 = time.perf_counter(); model.encode(image); t_bare += time.perf_counter() - t0
-    px = source.width * source.height
-    w, h = source.width, source.height
+    with RasterioSource(scene) as probe:
+        w, h = probe.width, probe.height
+        grid = Session(probe, model, tile_size=tile, scale=1.0).grid(1.0)
     prompt = [PointPrompt(*_clicks(truth, "vehicle", (w / 2, h / 2))[0], "vehicle")]
-    t0 = time.perf_counter(); first = session.detect(prompt); t_first = time.perf_counter() - t0
+    bare, firsts, session, first, source = [], [], None, None, None
+    for _ in range(max(1, rounds)):
+        bare.append(_bare_encoder(scene, model, grid, tile))
+        if session is not None:
+            session.cache.close(); source.close()
+        source = RasterioSource(scene)
+        session = Session(source, model, tile_size=tile, scale=1.0)
+        t0 = time.perf_counter(); first = session.detect(prompt); firsts.append(time.perf_counter() - t0)
+    ratios = [f / b for f, b in zip(firsts, bare)]
+    k = int(np.argsort(ratios)[len(ratios) // 2])  # the median round
+    t_bare, t_first = bare[k], firsts[k]
     # the analyst adds a click for a new category: the unchanged one is not recomputed
     added = prompt + [PointPrompt(*_clicks(truth, "ship", (w / 4, h / 2))[0], "ship")]
     t0 = time.perf_counter(); second = session.detect(added); t_second = time.perf_counter() - t0
@@ -104,7 +124,11 @@ def _pipeline(scene: Path, truth, model, tile: int) -> dict:
     changed = [PointPrompt(*_clicks(truth, "vehicle", (w / 3, h / 3))[0], "vehicle"),
                PointPrompt(*_clicks(truth, "ship", (w / 4, h / 3))[0], "ship")]
     t0 = time.perf_counter(); third = session.detect(changed); t_third = time.perf_counter() - t0
-    return {"scene_px": px, "tiles": len(grid), "bare_encoder_s": t_bare, "first_pass_s": t_first,
+    session.cache.close(); source.close()
+    px = w * h
+    return {"scene_px": px, "tiles": len(grid), "rounds": len(ratios),
+            "overhead_per_round": [r - 1.0 for r in ratios],
+            "bare_encoder_s": t_bare, "first_pass_s": t_first,
             "reprompt_s": t_second, "reprompt_all_changed_s": t_third,
             "bare_encoder_mpx_s": px / 1e6 / t_bare, "pipeline_mpx_s": px / 1e6 / t_first,
             "pipeline_overhead": t_first / t_bare - 1.0, "reprompt_speedup": t_first / t_second,
@@ -113,7 +137,8 @@ def _pipeline(scene: Path, truth, model, tile: int) -> dict:
             "first_pass_breakdown_s": {"encode_incl_read_wait": first.stats["seconds_encode"],
                                        "prompt_head": first.stats["seconds_head"],
                                        "other": first.stats["seconds_total"] - first.stats["seconds_encode"] - first.stats["seconds_head"]},
-            "reprompt_head_ms_per_tile": 1000 * second.stats["seconds_head"] / max(1, len(grid)),
+            "reprompt_head_ms_per_tile": 1000 * second.stats["seconds_head"] / max(1, len(grid)),  # per call
+            "reprompt_wall_ms_per_tile": 1000 * t_second / max(1, len(grid)),  # heads side by side, merge included
             "reprompt_encoder_calls": second.stats["encoder_calls"] + third.stats["encoder_calls"]}
 
 
@@ -141,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rss-size", type=int, default=20000, help="side of the peak-memory scene (px); 0 skips it")
     p.add_argument("--tile", type=int, default=1024)
     p.add_argument("--tile-repeats", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=3, help="first pass vs bare encoder, measured this many times in turn")
     p.add_argument("--model", default=None)
     args = p.parse_args(argv)
     from .runtime import load_model
@@ -155,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     results["tile"] = _per_tile(model, scene, truth, args.tile_repeats)
     print(json.dumps(results["tile"], indent=1), flush=True)
     print("first pass vs bare encoder, then re-prompt...", flush=True)
-    results["pipeline"] = _pipeline(scene, truth, model, args.tile)
+    results["pipeline"] = _pipeline(scene, truth, model, args.tile, args.rounds)
     print(json.dumps(results["pipeline"], indent=1), flush=True)
     if args.rss_size:
         big = out / f"scene_{args.rss_size}.tif"
@@ -172,10 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| encoder, 1024² tile | {t['encoder_ms']:.0f} ms ({t['encoder_mpx_s']:.1f} Mpx/s) |")
     print(f"| prompt head, 1 / 10 prompts | {t['head_ms_1_prompts']:.0f} / {t['head_ms_10_prompts']:.0f} ms "
           f"({100 * t['head_fraction_of_encoder_1_prompt']:.0f}% of the encoder) |")
-    print(f"| prompt head, scene average (re-prompt, {pl['tiles']} tiles) | {pl['reprompt_head_ms_per_tile']:.0f} ms per tile "
-          f"({100 * pl['reprompt_head_ms_per_tile'] / t['encoder_ms']:.0f}% of the encoder) |")
+    print(f"| re-prompt, wall time per tile ({pl['tiles']} tiles; heads side by side) | {pl['reprompt_wall_ms_per_tile']:.0f} ms "
+          f"({100 * pl['reprompt_wall_ms_per_tile'] / t['encoder_ms']:.0f}% of the encoder; "
+          f"{pl['reprompt_head_ms_per_tile']:.0f} ms per head call) |")
     print(f"| first pass, {args.size}² scene | {pl['pipeline_mpx_s']:.2f} Mpx/s vs bare encoder {pl['bare_encoder_mpx_s']:.2f} Mpx/s "
-          f"(overhead {100 * pl['pipeline_overhead']:.0f}%) |")
+          f"(overhead {100 * pl['pipeline_overhead']:.0f}%, median of "
+          f"{', '.join(f'{100 * r:.0f}' for r in pl['overhead_per_round'])}%) |")
     print(f"| re-prompt, one new category clicked | {pl['reprompt_s']:.1f} s vs first pass {pl['first_pass_s']:.1f} s "
           f"({pl['reprompt_speedup']:.1f}x faster) |")
     print(f"| re-prompt, every category's clicks changed | {pl['reprompt_all_changed_s']:.1f} s "

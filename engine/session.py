@@ -16,10 +16,11 @@ on similar objects share encoded tiles. ``Session(..., scale=F)`` fixes the fact
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from collections import OrderedDict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterator
 
 import numpy as np
@@ -266,7 +267,8 @@ class Session:
 
     def _stats_since(self, t0: float, calls0: int, hits0: int, enc0: float, head0: float, tiles: int) -> dict:
         """Counters since a starting point; ``seconds_encode`` includes waiting for tile reads,
-        ``seconds_head`` is the prompt head alone, ``seconds_detect`` everything but encoding."""
+        ``seconds_head`` is the prompt head alone (summed over calls, which run side by side in
+        a re-prompt), ``seconds_detect`` everything but encoding."""
         stats = {"encoder_calls": self.encoder_calls - calls0, "encoder_calls_total": self.encoder_calls,
                  "probe_calls_total": self.probe_calls,
                  "cache_hits": self.cache_hits - hits0, "tiles": tiles,
@@ -302,14 +304,13 @@ class Session:
             channels = [names.index(c) for c in cats]
             parts = []
             _check(cancel)
-            for tile, feats in self.features(grid, scale):
+            for tile, feats, out in self._tile_heads(grid, scale, exemplars, cats):
                 _check(cancel)
                 done += 1
                 if progress:
                     progress(done / total_tiles, f"detected tile {done}/{total_tiles}")
                 if feats is None:
                     continue
-                out = self._predict(tile, scale, feats, exemplars, cats)
                 s = self._model_scale(tile)
                 valid8 = feats["valid8"]
                 cell_area_scene = (stride / s) ** 2
@@ -339,18 +340,67 @@ class Session:
                                category_names=list(names), georef=self.georef, density=dmap,
                                estimated_counts=estimated, scales=dict(exemplars.scales), stats=stats)
 
+    def _tile_heads(self, grid: TileGrid, scale: float, exemplars: ExemplarSet, cats: list[str],
+                    ) -> Iterator[tuple[Tile, dict[str, np.ndarray] | None, HeadOutput | None]]:
+        """``(tile, features, head outputs for cats)`` over ``grid`` in order (None, None for an
+        all-nodata tile). While tiles still need encoding they go one by one (encoder and head
+        alternate, each using every core); once every tile is encoded (a re-prompt) the heads of
+        up to ``model.head_workers`` tiles run side by side, one thread each."""
+        tiles = list(grid)
+        workers = getattr(self.model, "head_workers", 1)
+        if workers < 2 or len(tiles) < 2 or any(self._tile_key(t, scale) not in self.cache for t in tiles):
+            for tile, feats in self.features(grid, scale):
+                yield tile, feats, None if feats is None else self._predict(tile, scale, feats, exemplars, cats)
+            return
+        queue: deque = deque()
+        upcoming = iter(tiles)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deal-head") as pool:
+
+            def submit(tile: Tile) -> None:
+                feats = self.tile_features(tile, scale)  # on this thread: the cache is not shared
+                job = None if feats is None else self._launch(tile, scale, feats, exemplars, cats, pool)
+                queue.append((tile, feats, job))
+
+            try:
+                for tile in itertools.islice(upcoming, 2 * workers):
+                    submit(tile)
+                while queue:
+                    tile, feats, job = queue.popleft()
+                    out = None if job is None else self._collect(job)
+                    nxt = next(upcoming, None)
+                    if nxt is not None:
+                        submit(nxt)
+                    yield tile, feats, out
+            finally:
+                for *_, job in queue:
+                    if job is not None and job[3] is not None:
+                        job[3].cancel()
+
     def _predict(self, tile: Tile, scale: float, feats: dict, exemplars: ExemplarSet, cats: list[str]) -> HeadOutput:
         """Prompt-head outputs for ``cats`` on a tile. Prompt sets do not interact in the head, so a
         category whose clicks did not change since an earlier run is taken from memory and only
         the changed ones run (adding a click for one category leaves the others' work alone)."""
+        return self._collect(self._launch(tile, scale, feats, exemplars, cats))
+
+    def _launch(self, tile: Tile, scale: float, feats: dict, exemplars: ExemplarSet, cats: list[str],
+                pool: ThreadPoolExecutor | None = None) -> tuple:
+        """Start the head for the categories not in the head cache: now, or on ``pool`` (a future)."""
         tile_key = self._tile_key(tile, scale)
         keys = {c: (tile_key, exemplars.digest(c)) for c in cats}
         missing = [c for c in cats if keys[c] not in self._head_cache]
+        pending = None
         if missing:
             ex, mask = exemplars.batch(missing)
-            t_head = time.perf_counter()
-            out = self.model.predict(TileFeatures.from_dict(feats), ex, mask)
-            self.seconds_head += time.perf_counter() - t_head
+            tf = TileFeatures.from_dict(feats)
+            pending = pool.submit(_timed, self.model.predict_parallel, tf, ex, mask) if pool else _timed(self.model.predict, tf, ex, mask)
+        return keys, cats, missing, pending
+
+    def _collect(self, job: tuple) -> HeadOutput:
+        """Store a launched head run in the head cache; the outputs for all its categories."""
+        keys, cats, missing, pending = job
+        if missing:
+            out, seconds = pending.result() if isinstance(pending, Future) else pending
+            self.seconds_head += seconds
             for k, c in enumerate(missing):
                 self._head_cache[keys[c]] = out.select(k)
                 while len(self._head_cache) > HEAD_CACHE_ENTRIES:
@@ -387,6 +437,12 @@ def _on_valid(boxes_scene: np.ndarray, tile: Tile, s: float, stride: int, valid8
     j = np.clip(cx.astype(int), 0, w - 1)
     i = np.clip(cy.astype(int), 0, h - 1)
     return valid8[i, j] > 0.5
+
+
+def _timed(fn: Callable, *args) -> tuple:
+    """``(fn(*args), seconds it took)``."""
+    t0 = time.perf_counter()
+    return fn(*args), time.perf_counter() - t0
 
 
 def _check(cancel: Cancel | None) -> None:

@@ -70,11 +70,11 @@ def test_exemplars_from_one_tile_apply_to_every_tile_and_to_other_scenes(model):
         calls.append(exemplars.copy())
         return original(feats, exemplars, mask)
 
-    model.predict = spy
+    model.predict = model.predict_parallel = spy  # re-prompts run heads side by side, the first pass one by one
     try:
         result = b.detect_with_exemplars(ex, score_threshold=0.0)
     finally:
-        model.predict = original
+        del model.predict, model.predict_parallel
     assert len(calls) == len(b.grid(1.0)) > 1
     for used in calls:  # the very same embedding drives every tile of the other scene
         np.testing.assert_array_equal(used[0, 0], ex.embeddings["vehicle"][0])
@@ -203,12 +203,12 @@ def test_a_new_click_in_one_category_reruns_only_that_category(model):
         sets_seen.append(exemplars.shape[0])
         return original(feats, exemplars, mask)
 
-    model.predict = spy
+    model.predict = model.predict_parallel = spy
     try:
         again = session.detect(base + [PointPrompt(400.5, 100.5, "ship")], score_threshold=0.0)
         same = session.detect(base, score_threshold=0.0)
     finally:
-        model.predict = original
+        del model.predict, model.predict_parallel
     n_tiles = len(session.grid(1.0))
     assert sets_seen[:n_tiles] == [1] * n_tiles  # only the changed 'ship' set ran, on every tile
     assert len(sets_seen) == n_tiles  # the unchanged prompts ran nothing at all
@@ -268,3 +268,44 @@ def test_read_ahead_reads_each_tile_once_and_changes_nothing(model):
         np.testing.assert_array_equal(feats["p8"], plain.tile_features(other, 1.0)["p8"])
     again = [(t, f) for t, f in session.features(grid, 1.0)]  # all cached now: nothing read
     assert len(source.reads) == len(windows) and len(again) == len(grid)
+
+
+def test_reprompt_heads_side_by_side_give_the_one_by_one_results(tiny_model_dir):
+    """Once every tile is encoded, the heads of several tiles run at once on one-thread sessions:
+    same detections as one tile at a time (to float rounding between thread counts), all on
+    worker threads, and a cancel still stops the run."""
+    import threading
+
+    side = load_model(tiny_model_dir, device="cpu", threads=2)
+    alone = load_model(tiny_model_dir, device="cpu", threads=1)
+    assert side.head_workers == 2 and alone.head_workers == 1
+    prompts = [PointPrompt(100.5, 100.5, "vehicle")]
+    results = {}
+    for name, m in (("side", side), ("alone", alone)):
+        session = Session(_scene(), m, scale=1.0)
+        session.encode()
+        threads = set()
+        original = m.predict_parallel
+
+        def spy(*args, _original=original):
+            threads.add(threading.current_thread().name)
+            return _original(*args)
+
+        m.predict_parallel = spy
+        try:
+            results[name] = session.detect(prompts, score_threshold=0.0)
+        finally:
+            del m.predict_parallel
+        assert results[name].stats["encoder_calls"] == 0
+        assert (all(t.startswith("deal-head") for t in threads) and threads) if name == "side" else not threads
+    a, b = results["side"], results["alone"]
+    assert len(a) == len(b) > 0
+    np.testing.assert_allclose(a.boxes_px, b.boxes_px, atol=1e-2)
+    np.testing.assert_allclose(a.scores, b.scores, atol=1e-4)
+    np.testing.assert_allclose(a.density.values, b.density.values, rtol=1e-4, atol=1e-6)
+    session = Session(_scene(), side, scale=1.0)
+    session.encode()
+    seen = []
+    with pytest.raises(CancelledError):
+        session.detect([PointPrompt(300.5, 300.5, "ship")], progress=lambda f, m: seen.append(f), cancel=lambda: len(seen) >= 2)
+    assert len(seen) == 2
