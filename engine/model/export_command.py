@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 
@@ -17,6 +18,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--min-queries", type=int, default=None, metavar="N",
                    help="fewest decoder queries per tile (the density-guided rule asks for ceil(1.5 N) + 10); "
                         "default: the checkpoint's setting. The shipped model uses 120, the number it was trained with")
+    p.add_argument("--model-version", default=None, metavar="X.Y.Z",
+                   help="version written into the model's metadata (default: the checkpoint's); "
+                        "give a new one for every model you ship, since cached features are keyed by it")
     p.add_argument("--head-source", choices=("decoder", "dense"), default="decoder",
                    help="final boxes from the decoder (default) or the dense proposals (ablation)")
     p.set_defaults(run=run)
@@ -41,6 +45,10 @@ def run(args) -> int:
         if not 1 <= args.min_queries <= cfg.num_queries:
             raise ModelError(f"--min-queries must be between 1 and {cfg.num_queries}, got {args.min_queries}")
         cfg.min_queries = args.min_queries
+    if args.model_version is not None:
+        if not re.fullmatch(r"\d+\.\d+\.\d+", args.model_version):
+            raise ModelError(f"--model-version must look like 1.2.3, got {args.model_version!r}")
+        cfg.version = args.model_version
     enc, head = build(cfg, pretrained=args.untrained and not args.tiny)
     if not args.untrained:
         load_weights(Path(args.checkpoint), enc, head)

@@ -84,16 +84,21 @@ def test_supervised_training_refuses_categories_the_model_has_no_vector_for(toy_
     assert not run.exists()  # nothing written
 
 
-def test_export_refuses_a_minimum_query_count_outside_the_model_range(tmp_path, capsys):
+def test_export_refuses_bad_settings_and_writes_good_ones_into_the_graph(tmp_path, capsys):
     from engine.cli import main
 
     assert main(["export", "--untrained", "--tiny", "--min-queries", "0", "--out", str(tmp_path / "m")]) == 2
     assert "--min-queries must be between 1 and 300" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
-    assert main(["export", "--untrained", "--tiny", "--min-queries", "40", "--out", str(tmp_path / "m")]) == 0
+    assert main(["export", "--untrained", "--tiny", "--model-version", "0.3", "--out", str(tmp_path / "m")]) == 2
+    assert "--model-version must look like 1.2.3" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+    assert main(["export", "--untrained", "--tiny", "--min-queries", "40", "--model-version", "9.8.7",
+                 "--out", str(tmp_path / "m")]) == 0
     from engine.runtime import load_model
 
     model = load_model(tmp_path / "m", device="cpu")
+    assert model.metadata.version == "9.8.7" and "9.8.7" in model.model_id
     image = np.full((3, 256, 256), 0.5, np.float32)
     feats = model.encode(image)
     out = model.predict(feats, feats.p8[0, :, 3, 3][None, None].copy(), np.ones((1, 1), np.float32))
