@@ -182,7 +182,7 @@ class DealModel:
         # small operators scale poorly over threads (measured on 2 cores: 14.2 ms per tile with
         # two threads in one call, 10.5 ms with two one-thread calls side by side).
         cores = os.cpu_count() or 1
-        self.head_workers = 1 if self.device == "cuda" or threads == 1 else max(1, min(cores, threads or cores, 4))
+        self.head_workers = 1 if self.device == "cuda" or threads == 1 else min(cores, threads or cores, 4)
 
     def _open(self, path: Path, opts):
         try:

@@ -21,7 +21,7 @@ import math
 import time
 from collections import OrderedDict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -133,6 +133,10 @@ class Session:
         """Identity of a tile's encoder outputs: raster fingerprint + window + scale + model."""
         return cache_key(self.source.fingerprint, tile.window, scale, self.model.model_id)
 
+    def _uncached(self, tiles: list[Tile], scale: float) -> list[int]:
+        """Indices of the tiles whose encoder outputs are not in the cache yet."""
+        return [i for i, t in enumerate(tiles) if self._tile_key(t, scale) not in self.cache]
+
     def _read_tile(self, tile: Tile) -> tuple[np.ndarray, np.ndarray]:
         return self.source.read(tile.window, out_shape=(self.tile_size, self.tile_size))
 
@@ -141,8 +145,7 @@ class Session:
         next tile that needs encoding read on a helper thread while the current one is encoded
         (GDAL decompression and the encoder overlap instead of adding up)."""
         tiles = list(grid)
-        todo = [i for i, t in enumerate(tiles)
-                if self._tile_key(t, scale) not in self.cache]
+        todo = self._uncached(tiles, scale)
         if len(todo) < 2:
             for tile in tiles:
                 yield tile, self.tile_features(tile, scale)
@@ -347,8 +350,8 @@ class Session:
         alternate, each using every core); once every tile is encoded (a re-prompt) the heads of
         up to ``model.head_workers`` tiles run side by side, one thread each."""
         tiles = list(grid)
-        workers = getattr(self.model, "head_workers", 1)
-        if workers < 2 or len(tiles) < 2 or any(self._tile_key(t, scale) not in self.cache for t in tiles):
+        workers = self.model.head_workers
+        if workers < 2 or len(tiles) < 2 or self._uncached(tiles, scale):
             for tile, feats in self.features(grid, scale):
                 yield tile, feats, None if feats is None else self._predict(tile, scale, feats, exemplars, cats)
             return
@@ -373,8 +376,8 @@ class Session:
                     yield tile, feats, out
             finally:
                 for *_, job in queue:
-                    if job is not None and job[3] is not None:
-                        job[3].cancel()
+                    if job is not None and isinstance(job.pending, Future):
+                        job.pending.cancel()
 
     def _predict(self, tile: Tile, scale: float, feats: dict, exemplars: ExemplarSet, cats: list[str]) -> HeadOutput:
         """Prompt-head outputs for ``cats`` on a tile. Prompt sets do not interact in the head, so a
@@ -383,7 +386,7 @@ class Session:
         return self._collect(self._launch(tile, scale, feats, exemplars, cats))
 
     def _launch(self, tile: Tile, scale: float, feats: dict, exemplars: ExemplarSet, cats: list[str],
-                pool: ThreadPoolExecutor | None = None) -> tuple:
+                pool: ThreadPoolExecutor | None = None) -> _HeadJob:
         """Start the head for the categories not in the head cache: now, or on ``pool`` (a future)."""
         tile_key = self._tile_key(tile, scale)
         keys = {c: (tile_key, exemplars.digest(c)) for c in cats}
@@ -393,9 +396,9 @@ class Session:
             ex, mask = exemplars.batch(missing)
             tf = TileFeatures.from_dict(feats)
             pending = pool.submit(_timed, self.model.predict_parallel, tf, ex, mask) if pool else _timed(self.model.predict, tf, ex, mask)
-        return keys, cats, missing, pending
+        return _HeadJob(keys, cats, missing, pending)
 
-    def _collect(self, job: tuple) -> HeadOutput:
+    def _collect(self, job: _HeadJob) -> HeadOutput:
         """Store a launched head run in the head cache; the outputs for all its categories."""
         keys, cats, missing, pending = job
         if missing:
@@ -437,6 +440,16 @@ def _on_valid(boxes_scene: np.ndarray, tile: Tile, s: float, stride: int, valid8
     j = np.clip(cx.astype(int), 0, w - 1)
     i = np.clip(cy.astype(int), 0, h - 1)
     return valid8[i, j] > 0.5
+
+
+class _HeadJob(NamedTuple):
+    """A head run for one tile: cache keys per category, the categories asked for, those that
+    run (not cached), and their result ``(HeadOutput, seconds)`` or its future."""
+
+    keys: dict
+    cats: list[str]
+    missing: list[str]
+    pending: tuple | Future | None
 
 
 def _timed(fn: Callable, *args) -> tuple:
