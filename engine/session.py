@@ -9,9 +9,14 @@ Scale-aware prompting: each category is detected at the resampling factor that b
 clicked objects to the size the model was trained at (``target_object_px``). To find it, the
 engine probes a small window (256 model pixels) around the click at factors 1/8 .. 4 in steps of
 sqrt(2) and keeps the factor where the model is most sure an object sits at the click (the
-density D there) and its size map says the object has the training size. Probes run the encoder
-on those small windows only, never on the scene's tiles; factors are powers of sqrt(2), so clicks
-on similar objects share encoded tiles. ``Session(..., scale=F)`` fixes the factor (no probes).
+density D there) and its size map says the object has the training size. Then the category's
+population corrects the clicked instance: if the objects the probe finds around the click (the
+prompt head's detections in the probe window) are typically smaller or larger than the training
+size, the factor moves by up to two sqrt(2) steps towards them, probing again, at most three
+times. A click on a bus in a car park thus brings the cars, not the bus, to the training size.
+Probes run the encoder on those small windows only, never on the scene's tiles; factors are
+powers of sqrt(2), so clicks on similar objects share encoded tiles. ``Session(..., scale=F)``
+fixes the factor (no probes).
 """
 
 from __future__ import annotations
@@ -46,6 +51,10 @@ PROBE_SCALES = tuple(2 ** (k / 2) for k in range(-6, 5))  # 1/8 .. 4 in steps of
 PROBE_PX = 256
 PROBE_CLICKS = 3  # clicks of a category probed (the scale is shared by the category)
 SIZE_WEIGHT = 0.5  # weight of |log(predicted size / training size)| against the density at the click
+POPULATION_SCORE = 0.3  # a probe's detections this sure count as the category's population
+POPULATION_MIN = 4  # fewer found around the clicks: the clicked objects alone set the scale
+POPULATION_STEP = 2  # most sqrt(2) steps one population correction moves the factor
+POPULATION_ROUNDS = 3  # corrections at most (each probes the clicks again at the new factor)
 MAX_DENSITY_CELLS = 16_000_000  # per band: bounds the density raster's memory on huge scenes
 HEAD_CACHE_ENTRIES = 512  # per-tile, per-category head outputs kept (~135 kB each at 1024 px tiles)
 
@@ -81,7 +90,7 @@ class Session:
         self.georef = source.georef or GeoReference.identity()
         self.encoder_calls = 0
         self.probe_calls = 0
-        self._probes: dict[tuple[float, float, float], tuple[float, float]] = {}
+        self._probes: dict[tuple[float, float, float], Probe] = {}
         self._head_cache: OrderedDict[tuple[str, str], HeadOutput] = OrderedDict()
         self.cache_hits = 0
         self.seconds_encode = 0.0
@@ -211,8 +220,8 @@ class Session:
         size_scene = float(np.exp(log_wh.mean())) / s
         return emb, size_scene
 
-    def _probe(self, prompt: PointPrompt, scale: float) -> tuple[float, float]:
-        """``(density D at the click, object size in model px)`` from a small window around the click."""
+    def _probe(self, prompt: PointPrompt, scale: float) -> Probe:
+        """What the model sees in a small window around the click at one factor (see :class:`Probe`)."""
         key = (round(prompt.col_px, 1), round(prompt.row_px, 1), scale)
         if key not in self._probes:
             span = max(1, round(PROBE_PX / scale))
@@ -227,11 +236,12 @@ class Session:
             exemplar = bilinear_sample(feats.p8[0], xy, stride)[None]
             out = self.model.predict(feats, exemplar, np.ones((1, 1), np.float32))
             density = float(bilinear_sample(out.density[0][None], xy, stride)[0, 0])
-            self._probes[key] = (density, size)
+            sure = out.valid[0] & (out.scores[0] >= POPULATION_SCORE)
+            self._probes[key] = Probe(density, size, box_sizes(out.boxes[0][sure]))
         return self._probes[key]
 
     def estimate_scale(self, prompts: list[PointPrompt]) -> tuple[float, float]:
-        """``(resampling factor, object size in scene px)`` for one category's clicks (see module docstring)."""
+        """``(resampling factor, clicked object size in scene px)`` for one category's clicks (see module docstring)."""
         target = self.model.metadata.target_object_px
         if self.fixed_scale is not None:
             sizes = [self._embed(p, self.fixed_scale)[1] for p in prompts]
@@ -240,11 +250,24 @@ class Session:
 
         def score(scale: float) -> float:
             values = [self._probe(p, scale) for p in probed]
-            return float(np.mean([d - SIZE_WEIGHT * abs(np.log(max(size, 1e-3) / target)) for d, size in values]))
+            return float(np.mean([v.density - SIZE_WEIGHT * abs(np.log(max(v.size, 1e-3) / target)) for v in values]))
 
         best = max(PROBE_SCALES, key=score)
-        size_scene = float(np.median([self._probe(p, best)[1] for p in probed])) / best
-        return best, size_scene
+        size_scene = float(np.median([self._probe(p, best).size for p in probed])) / best
+        return self._population_scale(probed, best), size_scene
+
+    def _population_scale(self, probed: list[PointPrompt], scale: float) -> float:
+        """The factor moved towards the typical size of the objects found around the clicks."""
+        index, visited = PROBE_SCALES.index(scale), {PROBE_SCALES.index(scale)}
+        for _ in range(POPULATION_ROUNDS):
+            found = np.concatenate([self._probe(p, PROBE_SCALES[index]).found_px for p in probed])
+            step = population_step(found, self.model.metadata.target_object_px)
+            moved = min(max(index + step, 0), len(PROBE_SCALES) - 1)
+            if moved in visited:  # settled, or it would go back and forth: stay
+                break
+            index = moved
+            visited.add(index)
+        return PROBE_SCALES[index]
 
     def exemplars(self, prompts: list[PointPrompt], progress: Progress | None = None, cancel: Cancel | None = None) -> ExemplarSet:
         """Embeddings of the clicks, per category, at each category's scale (encodes the clicked tiles)."""
@@ -461,3 +484,31 @@ def _timed(fn: Callable, *args) -> tuple:
 def _check(cancel: Cancel | None) -> None:
     if cancel is not None and cancel():
         raise CancelledError("cancelled by the user; nothing was written")
+
+
+class Probe(NamedTuple):
+    """A click seen at one factor: ``density`` D at the click, ``size`` of the clicked object
+    (model px, the encoder's size map) and ``found_px`` the sizes (sqrt(w*h), model px) of the
+    objects the prompt head is sure of in the probe window."""
+
+    density: float
+    size: float
+    found_px: np.ndarray
+
+
+def box_sizes(boxes: np.ndarray) -> np.ndarray:
+    """``sqrt(w * h)`` of ``(n, 4)`` xyxy boxes (degenerate boxes give 0)."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    return np.sqrt(np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None))
+
+
+def population_step(found_px: np.ndarray, target_px: float, minimum: int = POPULATION_MIN,
+                    most: int = POPULATION_STEP) -> int:
+    """How many sqrt(2) factor steps bring the median found object to ``target_px`` (0 when fewer
+    than ``minimum`` were found), limited to ``±most``: positive enlarges the scene."""
+    found = np.asarray(found_px, np.float64)
+    found = found[found > 0]
+    if len(found) < minimum:
+        return 0
+    steps = int(round(2 * math.log2(target_px / float(np.median(found)))))
+    return max(-most, min(most, steps))

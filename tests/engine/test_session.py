@@ -183,7 +183,8 @@ def test_auto_scale_probes_small_windows_only_and_remembers_them(model):
     first = session.detect([click])
     scale = first.scales["vehicle"]
     assert scale in PROBE_SCALES
-    assert session.probe_calls == len(PROBE_SCALES)  # one small window per candidate factor
+    probes = session.probe_calls
+    assert probes == len(PROBE_SCALES)  # one small window per candidate factor (no population correction here)
     tiles_needed = len(session.grid(scale))
     assert first.stats["encoder_calls"] <= tiles_needed
     # the same object clicked again under another name: no probe, no tile re-encoded
@@ -309,3 +310,35 @@ def test_reprompt_heads_side_by_side_give_the_one_by_one_results(tiny_model_dir)
     with pytest.raises(CancelledError):
         session.detect([PointPrompt(300.5, 300.5, "ship")], progress=lambda f, m: seen.append(f), cancel=lambda: len(seen) >= 2)
     assert len(seen) == 2
+
+
+def test_population_step_moves_towards_the_typical_object_found():
+    from engine.session import population_step
+
+    assert population_step(np.array([14.0, 13.0, 15.0, 14.0, 60.0]), 28.0) == 2  # median 14: x2 = two sqrt(2) steps
+    assert population_step(np.array([20.0] * 5), 28.0) == 1  # 2*log2(1.4) = 0.97 -> 1
+    assert population_step(np.array([28.0] * 5), 28.0) == 0
+    assert population_step(np.array([56.0] * 5), 28.0) == -2
+    assert population_step(np.array([400.0] * 5), 28.0) == -2  # at most two steps per correction
+    assert population_step(np.array([400.0] * 5), 28.0, most=4) == -4  # log2(400/28) = 3.8 -> 8 steps, capped at 4
+    assert population_step(np.array([7.0, 7.0, 7.0]), 28.0) == 0  # too few objects: the click decides
+    assert population_step(np.array([7.0, 7.0, 7.0, 0.0, 0.0]), 28.0) == 0  # degenerate boxes do not count
+
+
+def test_box_sizes_are_geometric_means_of_width_and_height():
+    from engine.session import box_sizes
+
+    got = box_sizes(np.array([[0, 0, 4, 9], [10, 10, 10, 30], [5, 5, 3, 3]], np.float32))
+    np.testing.assert_allclose(got, [6.0, 0.0, 0.0])
+    assert box_sizes(np.zeros((0, 4))).shape == (0,)
+
+
+def test_population_correction_probes_again_only_at_new_factors(model):
+    from engine.session import POPULATION_ROUNDS, PROBE_SCALES
+
+    session = Session(_scene(), model)
+    result = session.detect([PointPrompt(300.5, 300.5, "vehicle")], score_threshold=0.0)
+    assert result.scales["vehicle"] in PROBE_SCALES
+    # every candidate factor once, plus at most one probe per correction round at a factor not yet probed
+    assert len(PROBE_SCALES) <= session.probe_calls <= len(PROBE_SCALES) + POPULATION_ROUNDS
+    assert len(session._probes) == session.probe_calls  # never the same window twice
