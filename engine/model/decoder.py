@@ -36,7 +36,7 @@ class LevelStack:
             gy, gx = grid_coords(v)
             widths.append(gx[0, -1] + 1)
             heights.append(gy[-1, 0] + 1)
-            flats.append(v.flatten(2) * ones_k)
+            flats.append(v.flatten(2) * ones_k if v.shape[0] == 1 else v.flatten(2))  # only shared maps need the copy per set
         flat = torch.cat(flats, 2)  # (K, C, S)
         total = torch.ones_like(flat[0, 0]).sum()  # S, as a run-time value
         # row (set*heads + head)*S + cell holds that head's C/heads channels at that cell

@@ -47,8 +47,9 @@ class Correlation(nn.Module):
 
     The fusion is ``ConvNormAct(cat[F * gate_k, T*cos_max, T*cos_mean])``; since its conv is 1x1 the
     gate is folded into per-set conv weights (``W diag(gate_k)``), so neither the gated copy of F
-    nor the concatenation is ever materialised, and F is normalised per cell only through the
-    cosine's denominator. In eval mode the batch norm is folded into those weights too.
+    nor the concatenation is ever materialised (nor a copy of F per set: the matmul broadcasts
+    it), and F is normalised per cell only through the cosine's denominator. In eval mode the
+    batch norm is folded into those weights too.
     """
 
     def __init__(self, dim: int, temperature: float = 10.0, act: type[nn.Module] = nn.SiLU):
@@ -75,12 +76,12 @@ class Correlation(nn.Module):
         cosines = torch.cat([cos_max, cos_mean], 1)  # (K,2,hw)
         if self.training:
             pre = norm((torch.matmul(w_feat, flat) + torch.matmul(w_cos, cosines)).reshape(k, c, h, w))
-        else:  # batch norm folded in; one matmul over [F; cosines; 1] per set
+        else:  # batch norm folded in: F's share broadcast over the sets (F is never copied per set),
+            # the cosines' and the shift's as one small matmul over [cos_max; cos_mean; 1]
             scale, shift = bn_affine(norm)
-            w_all = torch.cat([w_feat * scale[None, :, None], (w_cos * scale[:, None]).expand(k, -1, -1),
-                               shift[None, :, None].expand(k, -1, -1)], 2)  # (K, C, C+3)
-            inputs = torch.cat([flat.expand(k, -1, -1), cosines, torch.ones_like(cos_max)], 1)  # (K, C+3, hw)
-            pre = torch.matmul(w_all, inputs).reshape(k, c, h, w)
+            w_small = torch.cat([w_cos * scale[:, None], shift[:, None]], 1)  # (C, 3)
+            small = torch.cat([cosines, torch.ones_like(cos_max)], 1)  # (K, 3, hw)
+            pre = (torch.matmul(w_feat * scale[None, :, None], flat) + torch.matmul(w_small, small)).reshape(k, c, h, w)
         return self.fuse[1](act(pre)) + f
 
 

@@ -208,3 +208,32 @@ def test_swin_backbone_option_exports_and_matches_torch(tmp_path):
 
     with pytest.raises(SettingsError, match="multiple of 256"):
         Session(ArraySource(np.zeros((3, 300, 300), np.float32)), model, tile_size=320)
+
+
+def test_folded_correlation_equals_its_definition():
+    """The eval-mode Correlation (gate and batch norm folded into one set of weights, F shared by
+    the sets) equals the fusion written out: conv(cat[F * gate, T*cos_max, T*cos_mean]) -> BN -> act."""
+    import torch.nn.functional as fn
+
+    from engine.model.point_prompt import Correlation
+
+    torch.manual_seed(3)
+    corr = Correlation(16)
+    with torch.no_grad():  # non-trivial batch-norm statistics
+        bn = corr.fuse[0][1]
+        bn.running_mean.uniform_(-0.5, 0.5); bn.running_var.uniform_(0.5, 2.0)
+        bn.weight.uniform_(0.5, 1.5); bn.bias.uniform_(-0.3, 0.3)
+    corr.eval()
+    f = torch.randn(1, 16, 7, 9)
+    kernels = torch.randn(2, 3, 16)
+    mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    with torch.no_grad():
+        got = corr(f, kernels, mask)
+        cos = torch.einsum("kmc,chw->kmhw", fn.normalize(kernels, dim=-1), fn.normalize(f[0], dim=0))
+        cos_max = torch.stack([cos[0, :2].amax(0), cos[1, :1].amax(0)])[:, None]
+        cos_mean = torch.stack([cos[0, :2].mean(0), cos[1, :1].mean(0)])[:, None]
+        mean_kernel = torch.stack([kernels[0, :2].mean(0), kernels[1, :1].mean(0)])
+        gate = torch.sigmoid(corr.gate(mean_kernel))
+        x = torch.cat([f * gate[:, :, None, None], corr.temperature * cos_max, corr.temperature * cos_mean], 1)
+        want = corr.fuse(x) + f
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
