@@ -6,14 +6,15 @@
     result = session.detect(more_prompts)             # reuses the encoded tiles
 
 Scale-aware prompting: each category is detected at the resampling factor that brings its
-clicked objects to the size the model was trained at (``target_object_px``). To find it, the
+clicked objects to the size the model detects best (``Session.object_px``: a little above the
+``target_object_px`` it was trained at, see ``OBJECT_ZOOM``). To find it, the
 engine probes a small window (256 model pixels) around the click at factors 1/8 .. 4 in steps of
 sqrt(2) and keeps the factor where the model is most sure an object sits at the click (the
-density D there) and its size map says the object has the training size. Then the category's
+density D there) and its size map says the object has that size. Then the category's
 population corrects the clicked instance: if the objects the probe finds around the click (the
-prompt head's detections in the probe window) are typically smaller or larger than the training
-size, the factor moves by up to two sqrt(2) steps towards them, probing again, at most three
-times. A click on a bus in a car park thus brings the cars, not the bus, to the training size.
+prompt head's detections in the probe window) are typically smaller or larger, the factor moves
+by up to two sqrt(2) steps towards them, probing again, at most three times. A click on a bus
+in a car park thus brings the cars, not the bus, to that size.
 Probes run the encoder on those small windows only, never on the scene's tiles; factors are
 powers of sqrt(2), so clicks on similar objects share encoded tiles. ``Session(..., scale=F)``
 fixes the factor (no probes).
@@ -50,7 +51,8 @@ DEFAULT_SCORE_THRESHOLD = 0.3
 PROBE_SCALES = tuple(2 ** (k / 2) for k in range(-6, 5))  # 1/8 .. 4 in steps of sqrt(2)
 PROBE_PX = 256
 PROBE_CLICKS = 3  # clicks of a category probed (the scale is shared by the category)
-SIZE_WEIGHT = 0.5  # weight of |log(predicted size / training size)| against the density at the click
+SIZE_WEIGHT = 0.5  # weight of |log(predicted size / object_px)| against the density at the click
+OBJECT_ZOOM = 2 ** 0.25  # objects are detected best a little above the training size (half a sqrt(2) step; model card)
 POPULATION_SCORE = 0.3  # a probe's detections this sure count as the category's population
 POPULATION_MIN = 4  # fewer found around the clicks: the clicked objects alone set the scale
 POPULATION_STEP = 2  # most sqrt(2) steps one population correction moves the factor
@@ -87,6 +89,7 @@ class Session:
             raise InvalidRasterError(f"the raster is empty ({source.width} x {source.height} pixels)")
         self.cache = cache if cache is not None else FeatureCache()
         self.fixed_scale = None if scale == "auto" else float(scale)
+        self.object_px = md.target_object_px * OBJECT_ZOOM  # what the scale probe brings objects to
         self.georef = source.georef or GeoReference.identity()
         self.encoder_calls = 0
         self.probe_calls = 0
@@ -242,7 +245,7 @@ class Session:
 
     def estimate_scale(self, prompts: list[PointPrompt]) -> tuple[float, float]:
         """``(resampling factor, clicked object size in scene px)`` for one category's clicks (see module docstring)."""
-        target = self.model.metadata.target_object_px
+        target = self.object_px
         if self.fixed_scale is not None:
             sizes = [self._embed(p, self.fixed_scale)[1] for p in prompts]
             return self.fixed_scale, float(np.median(sizes))
@@ -261,7 +264,7 @@ class Session:
         index, visited = PROBE_SCALES.index(scale), {PROBE_SCALES.index(scale)}
         for _ in range(POPULATION_ROUNDS):
             found = np.concatenate([self._probe(p, PROBE_SCALES[index]).found_px for p in probed])
-            step = population_step(found, self.model.metadata.target_object_px)
+            step = population_step(found, self.object_px)
             moved = min(max(index + step, 0), len(PROBE_SCALES) - 1)
             if moved in visited:  # settled, or it would go back and forth: stay
                 break
