@@ -70,10 +70,12 @@ class Session:
         tile_size, overlap: in model pixels; default from the model's metadata.
         cache: where encoded tiles live (bounded memory, spills to disk); a new one by default.
         scale: ``"auto"`` (from the clicked objects' size) or a fixed resampling factor.
+        object_px: the size (sqrt(w*h), model px) the scale probe brings objects to; default
+            the model's training size times ``OBJECT_ZOOM``.
     """
 
     def __init__(self, source: RasterSource, model: DealModel, tile_size: int | None = None, overlap: int | None = None,
-                 cache: FeatureCache | None = None, scale: float | str = "auto"):
+                 cache: FeatureCache | None = None, scale: float | str = "auto", object_px: float | None = None):
         md = model.metadata
         self.source = source
         self.model = model
@@ -89,7 +91,10 @@ class Session:
             raise InvalidRasterError(f"the raster is empty ({source.width} x {source.height} pixels)")
         self.cache = cache if cache is not None else FeatureCache()
         self.fixed_scale = None if scale == "auto" else float(scale)
-        self.object_px = md.target_object_px * OBJECT_ZOOM  # what the scale probe brings objects to
+        self.object_px = float(md.target_object_px * OBJECT_ZOOM if object_px is None else object_px)
+        if not 4.0 <= self.object_px <= self.tile_size / 4:
+            raise SettingsError(f"object size must be between 4 and {self.tile_size // 4} model pixels "
+                                f"(a quarter of the tile), got {self.object_px:g}")
         self.georef = source.georef or GeoReference.identity()
         self.encoder_calls = 0
         self.probe_calls = 0

@@ -44,6 +44,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, metavar="DIR", help="annotated data folder (default: ../shared/data)")
     p.add_argument("--datasets", nargs="+", metavar="NAME", help="only these datasets")
     p.add_argument("--jitter", type=float, default=0.0, help="click offset, as a fraction of the object's size")
+    p.add_argument("--object-px", type=float, default=None,
+                   help="object size (model px) the scale probe aims at (default: the engine's, 33 px for the bundled model)")
     p.add_argument("--max-images", type=int, default=None, help="only the first N images of the split")
     p.add_argument("--seed", type=int, default=0, help="seed of the random clicks")
     p.add_argument("--count-threshold", type=float, default=0.3, help="score from which a detection is counted")
@@ -74,9 +76,10 @@ def _detector(args: argparse.Namespace):
         from ..class_embeddings import load_class_embeddings
         from .harness import SupervisedDetector
         vectors = load_class_embeddings(args.class_embeddings)
-        return f"supervised:{Path(args.supervised_model).name}", SupervisedDetector(load_model(args.supervised_model, device=args.device), vectors)
+        return (f"supervised:{Path(args.supervised_model).name}",
+                SupervisedDetector(load_model(args.supervised_model, device=args.device), vectors, object_px=args.object_px))
     from .harness import SessionDetector
-    return f"deal:{Path(args.model).name}", SessionDetector(load_model(args.model, device=args.device))
+    return f"deal:{Path(args.model).name}", SessionDetector(load_model(args.model, device=args.device), object_px=args.object_px)
 
 
 def _print_progress(setting: int):
@@ -99,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
         print(format_table(merged))
         return 0
 
+    if args.object_px is not None and not 4 <= args.object_px <= 256:
+        raise DealError(f"--object-px must be between 4 and 256 model pixels (the bundled model was trained at 28 "
+                        f"and detects at 33 by default), got {args.object_px:g}")
     if args.out:
         check_writable(args.out)  # fail before hours of evaluation, not after
     name, detector = _detector(args)  # a wrong model or baseline option fails before the data is read

@@ -39,17 +39,19 @@ class SessionDetector:
     """
 
     def __init__(self, model, score_threshold: float = EVAL_SCORE_THRESHOLD,
-                 tile_size: int | None = None, overlap: int | None = None):
+                 tile_size: int | None = None, overlap: int | None = None, object_px: float | None = None):
         self.model = model
         self.score_threshold = score_threshold
         self.tile_size = tile_size
         self.overlap = overlap
+        self.object_px = object_px
 
     def _session(self, image: np.ndarray):
         from ..raster_source import ArraySource
         from ..session import Session
 
-        return Session(ArraySource(image), self.model, tile_size=self.tile_size, overlap=self.overlap)
+        return Session(ArraySource(image), self.model, tile_size=self.tile_size, overlap=self.overlap,
+                       object_px=self.object_px)
 
     def detect(self, image: np.ndarray, prompts: list[PointPrompt]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         result = self._session(image).detect(prompts, score_threshold=self.score_threshold)

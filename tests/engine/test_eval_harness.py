@@ -158,6 +158,15 @@ def test_deal_eval_rejects_an_unknown_split_and_dataset(tmp_path, capsys):
     assert "Unknown split" in capsys.readouterr().err
 
 
+def test_deal_eval_rejects_an_object_size_out_of_range(tmp_path, capsys):
+    _write_dataset(tmp_path / "data")
+    out = tmp_path / "never.json"
+    assert deal_main(["eval", "--baseline", "ncc", "--data", str(tmp_path / "data"), "--datasets", "toy",
+                      "--split", "loso:toy", "--object-px", "0", "--out", str(out)]) == 2
+    assert "--object-px must be between 4 and 256" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_deal_eval_supervised_baseline_needs_its_model_and_vectors(tmp_path, capsys):
     _write_dataset(tmp_path / "data")
     base = ["eval", "--baseline", "supervised", "--data", str(tmp_path / "data"), "--datasets", "toy", "--split", "loso:toy"]

@@ -342,3 +342,18 @@ def test_population_correction_probes_again_only_at_new_factors(model):
     # every candidate factor once, plus at most one probe per correction round at a factor not yet probed
     assert len(PROBE_SCALES) <= session.probe_calls <= len(PROBE_SCALES) + POPULATION_ROUNDS
     assert len(session._probes) == session.probe_calls  # never the same window twice
+
+
+def test_object_size_the_probe_aims_at_defaults_to_the_model_and_can_be_set(model):
+    from engine.errors import SettingsError
+    from engine.session import OBJECT_ZOOM
+
+    assert Session(_scene(), model).object_px == pytest.approx(model.metadata.target_object_px * OBJECT_ZOOM)
+    assert Session(_scene(), model, object_px=40).object_px == 40.0
+    with pytest.raises(SettingsError, match="object size must be between 4 and"):
+        Session(_scene(), model, object_px=2)
+    # a larger aim picks a larger factor for the same click (the size map grows with the factor)
+    click = [PointPrompt(300.5, 300.5, "vehicle")]
+    small = Session(_scene(), model, object_px=8).exemplars(click).scales["vehicle"]
+    large = Session(_scene(), model, object_px=64).exemplars(click).scales["vehicle"]
+    assert large > small
