@@ -132,6 +132,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     run_opts.add_argument("--scale", type=scale_arg, default="auto", metavar="auto|F",
                           help="resampling factor, model pixels per scene pixel (default auto: chosen per category "
                                "from the clicked objects' size)")
+    run_opts.add_argument("--object-px", type=float, metavar="PX",
+                          help="with --scale auto: the object size (model pixels) the clicked objects are brought to "
+                               "(default: the model's best, 33 for the bundled model)")
     run_opts.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's)")
     run_opts.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none either when stderr is not a terminal)")
     p.set_defaults(parser=p)
@@ -195,9 +198,10 @@ def run(args: argparse.Namespace) -> int:
 
         model = load_model(args.model, device=args.device)
         try:
-            session = Session(source, model, tile_size=args.tile, overlap=args.overlap, scale=args.scale)
-        except SettingsError as exc:  # --tile / --overlap out of the range the model accepts
-            args.parser.error(f"--tile {args.tile} --overlap {args.overlap}: {exc}")
+            session = Session(source, model, tile_size=args.tile, overlap=args.overlap, scale=args.scale,
+                              object_px=args.object_px)
+        except SettingsError as exc:  # --tile / --overlap / --object-px out of the range the model accepts
+            args.parser.error(f"--tile {args.tile} --overlap {args.overlap} --object-px {args.object_px}: {exc}")
         bar, progress = _progress_bar(args.quiet)
         with bar:
             result = session.detect(prompts, score_threshold=args.score, progress=progress)

@@ -235,3 +235,12 @@ def test_tile_size_the_model_cannot_use_is_a_usage_error(capsys, scene, tmp_path
     assert info.value.code == 2
     assert "multiple of 32" in capsys.readouterr().err
     assert not (tmp_path / "o.gpkg").exists()
+
+
+def test_object_size_out_of_range_is_a_usage_error(capsys, scene, tmp_path):
+    with pytest.raises(SystemExit) as info:
+        main(["detect", str(scene), "--point", "10,10@pixel:car", "-o", str(tmp_path / "o.gpkg"), "--object-px", "1",
+              "--device", "cpu"])
+    assert info.value.code == 2
+    assert "object size must be between 4 and" in capsys.readouterr().err
+    assert not (tmp_path / "o.gpkg").exists()
