@@ -266,7 +266,8 @@ class Session:
 
     def _population_scale(self, probed: list[PointPrompt], scale: float) -> float:
         """The factor moved towards the typical size of the objects found around the clicks."""
-        index, visited = PROBE_SCALES.index(scale), {PROBE_SCALES.index(scale)}
+        index = PROBE_SCALES.index(scale)
+        visited = {index}
         for _ in range(POPULATION_ROUNDS):
             found = np.concatenate([self._probe(p, PROBE_SCALES[index]).found_px for p in probed])
             step = population_step(found, self.object_px)

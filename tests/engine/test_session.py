@@ -183,8 +183,7 @@ def test_auto_scale_probes_small_windows_only_and_remembers_them(model):
     first = session.detect([click])
     scale = first.scales["vehicle"]
     assert scale in PROBE_SCALES
-    probes = session.probe_calls
-    assert probes == len(PROBE_SCALES)  # one small window per candidate factor (no population correction here)
+    assert session.probe_calls == len(PROBE_SCALES)  # one small window per candidate factor (no population correction here)
     tiles_needed = len(session.grid(scale))
     assert first.stats["encoder_calls"] <= tiles_needed
     # the same object clicked again under another name: no probe, no tile re-encoded
