@@ -57,6 +57,7 @@ POPULATION_SCORE = 0.3  # a probe's detections this sure count as the category's
 POPULATION_MIN = 4  # fewer found around the clicks: the clicked objects alone set the scale
 POPULATION_STEP = 2  # most sqrt(2) steps one population correction moves the factor
 POPULATION_ROUNDS = 3  # corrections at most (each probes the clicks again at the new factor)
+POPULATION_WIDER = 4  # sqrt(2) steps down the population may be read from when the probe window holds too few
 MAX_DENSITY_CELLS = 16_000_000  # per band: bounds the density raster's memory on huge scenes
 HEAD_CACHE_ENTRIES = 512  # per-tile, per-category head outputs kept (~135 kB each at 1024 px tiles)
 
@@ -269,14 +270,18 @@ class Session:
         index = PROBE_SCALES.index(scale)
         visited = {index}
         for _ in range(POPULATION_ROUNDS):
-            found = np.concatenate([self._probe(p, PROBE_SCALES[index]).found_px for p in probed])
-            step = population_step(found, self.object_px)
+            step = population_step(self._population(probed, index), self.object_px)
             moved = min(max(index + step, 0), len(PROBE_SCALES) - 1)
             if moved in visited:  # settled, or it would go back and forth: stay
                 break
             index = moved
             visited.add(index)
         return PROBE_SCALES[index]
+
+    def _population(self, probed: list[PointPrompt], index: int) -> np.ndarray:
+        """Sizes (model px at ``PROBE_SCALES[index]``) of the objects found around the clicks (see :func:`population_sizes`)."""
+        return population_sizes(lambda j: np.concatenate([self._probe(p, PROBE_SCALES[j]).found_px for p in probed]),
+                                index, self.object_px)
 
     def exemplars(self, prompts: list[PointPrompt], progress: Progress | None = None, cancel: Cancel | None = None) -> ExemplarSet:
         """Embeddings of the clicks, per category, at each category's scale (encodes the clicked tiles)."""
@@ -509,6 +514,29 @@ def box_sizes(boxes: np.ndarray) -> np.ndarray:
     """``sqrt(w * h)`` of ``(n, 4)`` xyxy boxes (degenerate boxes give 0)."""
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     return np.sqrt(np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None))
+
+
+def population_sizes(found_at: Callable[[int], np.ndarray], index: int, object_px: float,
+                     minimum: int = POPULATION_MIN, wider: int = POPULATION_WIDER) -> np.ndarray:
+    """The population the factor ``PROBE_SCALES[index]`` is corrected towards: sizes (model px at
+    that factor) of the objects the probes found around the clicks (``found_at(j)``: at factor j).
+
+    Large objects fill the 256 px probe window: where it holds fewer than ``minimum`` and those
+    are larger than ``object_px``, the sizes come from the nearest smaller factor (at most
+    ``wider`` sqrt(2) steps down; the scale search has probed them all already) whose wider
+    window holds enough, scaled to this factor. A few objects no larger than ``object_px`` mean
+    a sparse scene (ships on open water), not a small window: they are returned as they are.
+    """
+    here = np.asarray(found_at(index), np.float64)
+    here = here[here > 0]
+    if len(here) >= minimum or not len(here) or np.median(here) <= object_px:
+        return here
+    for lower in range(index - 1, max(index - wider, 0) - 1, -1):
+        found = np.asarray(found_at(lower), np.float64)
+        found = found[found > 0]
+        if len(found) >= minimum:
+            return found * (PROBE_SCALES[index] / PROBE_SCALES[lower])
+    return here
 
 
 def population_step(found_px: np.ndarray, target_px: float, minimum: int = POPULATION_MIN,

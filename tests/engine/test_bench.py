@@ -14,9 +14,12 @@ def test_bench_runs_and_reports_every_measure(tiny_model_dir, tmp_path, capsys):
     report = json.loads((tmp_path / "bench.json").read_text())
     tile, pipe = report["tile"], report["pipeline"]
     assert tile["encoder_ms"] > 0 and tile["head_ms_1_prompts"] > 0 and tile["head_ms_10_prompts"] > 0
+    for n in (1, 10):  # the head as run over a scene: side by side, per tile
+        assert tile[f"head_ms_{n}_prompts_side_by_side"] > 0
+        assert tile[f"head_fraction_of_encoder_{n}_prompts_side_by_side"] == tile[f"head_ms_{n}_prompts_side_by_side"] / tile["encoder_ms"]
     assert pipe["rounds"] == 2 and len(pipe["overhead_per_round"]) == 2
     assert pipe["first_encoder_calls"] == pipe["tiles"] > 1  # the first pass encodes every tile once
     assert pipe["reprompt_encoder_calls"] == 0  # re-prompts never re-run the encoder
     assert pipe["pipeline_overhead"] in [r for r in pipe["overhead_per_round"]]  # the median round
     table = capsys.readouterr().out
-    assert "| first pass, 1024² scene |" in table and "re-prompt, one new category clicked" in table
+    assert "side by side (as over a scene)" in table and "| first pass, 1024² scene |" in table and "re-prompt, one new category clicked" in table

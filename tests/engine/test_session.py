@@ -324,6 +324,33 @@ def test_population_step_moves_towards_the_typical_object_found():
     assert population_step(np.array([7.0, 7.0, 7.0, 0.0, 0.0]), 28.0) == 0  # degenerate boxes do not count
 
 
+def test_population_is_read_from_a_wider_window_only_when_few_large_objects_fill_the_probe():
+    from engine.session import PROBE_SCALES, population_sizes
+
+    step = PROBE_SCALES[1] / PROBE_SCALES[0]  # sqrt(2)
+    probes = {6: np.array([80.0, 90.0]), 5: np.array([60.0, 0.0]), 4: np.array([40.0, 44.0, 46.0, 50.0, 0.0])}
+    asked = []
+
+    def found_at(j):
+        asked.append(j)
+        return probes.get(j, np.zeros(0))
+
+    # two aircraft of 80-90 px at factor 6: factor 5 still holds too few, factor 4 (two steps down) enough
+    np.testing.assert_allclose(population_sizes(found_at, 6, 33.0), np.array([40.0, 44.0, 46.0, 50.0]) * step ** 2)
+    assert asked == [6, 5, 4]
+    # enough objects at the factor itself: they are the population, no wider window is read
+    asked.clear()
+    np.testing.assert_allclose(population_sizes(found_at, 4, 33.0), [40.0, 44.0, 46.0, 50.0])
+    assert asked == [4]
+    # a few objects no larger than the working size: a sparse scene, left as it is
+    sparse = {9: np.array([32.0, 33.0]), 8: np.array([20.0] * 6)}
+    np.testing.assert_allclose(population_sizes(lambda j: sparse.get(j, np.zeros(0)), 9, 33.0), [32.0, 33.0])
+    # nothing found, or no wider window within reach holding enough: what the factor itself found
+    assert population_sizes(lambda j: np.zeros(0), 6, 33.0).shape == (0,)
+    np.testing.assert_allclose(population_sizes(found_at, 6, 33.0, wider=1), [80.0, 90.0])
+    np.testing.assert_allclose(population_sizes(lambda j: probes[6] if j == 0 else np.zeros(0), 0, 33.0), [80.0, 90.0])
+
+
 def test_box_sizes_are_geometric_means_of_width_and_height():
     from engine.session import box_sizes
 
