@@ -71,7 +71,7 @@ def _export_graphs(encoder, head, cfg: ModelConfig, tmp_enc: Path, tmp_head: Pat
         p8, p16, p32, _ = encoder(image)
         ex = torch.randn(2, 3, cfg.dim)
         mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
-        torch.onnx.export(PromptHeadExport(head, head_source), (p8, p16, p32, ex, mask), str(tmp_head),
+        torch.onnx.export(PromptHeadExport(head, head_source).eval(), (p8, p16, p32, ex, mask), str(tmp_head),
                           input_names=["p8", "p16", "p32", "exemplars", "exemplar_mask"],
                           output_names=["density", "count_density", "boxes", "scores", "valid", "count"],
                           dynamic_axes={"p8": {2: "h8", 3: "w8"}, "p16": {2: "h16", 3: "w16"}, "p32": {2: "h32", 3: "w32"},

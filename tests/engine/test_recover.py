@@ -1,0 +1,72 @@
+"""The prompt head's torch weights rebuilt from its exported ONNX graph (engine.model.recover)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from engine.errors import ModelError  # noqa: E402
+from engine.model.config import ModelConfig  # noqa: E402
+from engine.model.deal import build  # noqa: E402
+from engine.model.export import export_onnx  # noqa: E402
+from engine.model.recover import recover_head  # noqa: E402
+from engine.runtime import load_model  # noqa: E402
+
+
+def _trained_like(seed: int):
+    """A tiny model whose head weights and batch-norm statistics are all distinct (as a trained one's)."""
+    torch.manual_seed(seed)
+    cfg = ModelConfig(backbone="tiny", name="deal-tiny-recover", tile_size=256, overlap=32, num_queries=60, min_queries=20)
+    enc, head = build(cfg, pretrained=False)
+    with torch.no_grad():
+        for p in head.parameters():
+            p.mul_(1.0 + 0.5 * torch.rand_like(p)).add_(0.05 * torch.randn_like(p))
+        for m in head.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.3)
+                m.running_var.uniform_(0.5, 2.0)
+    return cfg, enc, head
+
+
+def test_recovered_head_re_exports_to_a_graph_with_the_same_outputs(tmp_path):
+    cfg, enc, head = _trained_like(3)
+    export_onnx(enc, head, cfg, tmp_path / "original")
+    got_cfg, recovered = recover_head(tmp_path / "original")
+    assert got_cfg == cfg and not recovered.training
+    export_onnx(enc, recovered, cfg, tmp_path / "recovered")
+    a, b = load_model(tmp_path / "original", device="cpu"), load_model(tmp_path / "recovered", device="cpu")
+    image = np.random.default_rng(0).random((3, 256, 320), dtype=np.float32)
+    feats = a.encode(image)
+    exemplars = np.random.default_rng(1).normal(size=(2, 3, cfg.dim)).astype(np.float32)
+    mask = np.array([[1, 1, 1], [1, 0, 0]], np.float32)
+    out_a, out_b = a.predict(feats, exemplars, mask), b.predict(feats, exemplars, mask)
+    np.testing.assert_allclose(out_b.density, out_a.density, atol=1e-5)
+    np.testing.assert_allclose(out_b.count, out_a.count, rtol=1e-5)
+    np.testing.assert_allclose(out_b.scores, out_a.scores, atol=1e-5)
+    np.testing.assert_allclose(out_b.boxes, out_a.boxes, atol=1e-3)
+    # the torch head itself computes what the graph does
+    from engine.model.deal import PromptHeadExport
+
+    with torch.no_grad():
+        t = PromptHeadExport(recovered)(*(torch.from_numpy(x) for x in (feats.p8, feats.p16, feats.p32, exemplars, mask)))
+    np.testing.assert_allclose(t[0].numpy(), out_a.density, atol=1e-4)
+    np.testing.assert_allclose(t[5].numpy(), out_a.count, rtol=1e-4)
+
+
+def test_recovery_refuses_a_graph_of_another_layout(tmp_path):
+    import onnx
+
+    cfg, enc, head = _trained_like(4)
+    export_onnx(enc, head, cfg, tmp_path)
+    path = tmp_path / "prompt_head.onnx"
+    model = onnx.load(str(path))
+    for prop in model.metadata_props:  # claim a config whose head has one decoder layer less
+        if prop.key == "config":
+            prop.value = ModelConfig.from_json(prop.value).__class__(**{**ModelConfig.from_json(prop.value).__dict__, "decoder_layers": 2}).to_json()
+    onnx.save(model, str(path))
+    with pytest.raises(ModelError, match="another layout"):
+        recover_head(tmp_path)
+    with pytest.raises(ModelError, match="not found"):
+        recover_head(tmp_path / "nowhere")
