@@ -14,7 +14,9 @@ density D there) and its size map says the object has that size. Then the catego
 population corrects the clicked instance: if the objects the probe finds around the click (the
 prompt head's detections in the probe window) are typically smaller or larger, the factor moves
 by up to two sqrt(2) steps towards them, probing again, at most three times. A click on a bus
-in a car park thus brings the cars, not the bus, to that size.
+in a car park thus brings the cars, not the bus, to that size. Large objects (aircraft) fill the
+window: when it holds too few and they are larger than the working size, their population is
+read at a smaller factor, through a wider window (``population_sizes``).
 Probes run the encoder on those small windows only, never on the scene's tiles; factors are
 powers of sqrt(2), so clicks on similar objects share encoded tiles. ``Session(..., scale=F)``
 fixes the factor (no probes).
