@@ -42,6 +42,9 @@ class ExemplarSet:
     scales: dict[str, float]
     model_id: str
     sizes_px: dict[str, float] = field(default_factory=dict)
+    bracket: tuple["ExemplarSet", ...] = ()
+    """The same clicks taken at the neighbouring factors their categories are also detected at
+    (scale bracketing, see ``engine.session``); empty: one factor per category."""
 
     @property
     def categories(self) -> list[str]:
@@ -70,7 +73,10 @@ class ExemplarSet:
         from .io.atomic import atomic_path
 
         arrays = {f"emb::{c}": e for c, e in self.embeddings.items()}
-        arrays["meta"] = np.array([repr({"scales": self.scales, "model_id": self.model_id, "sizes_px": self.sizes_px})])
+        for i, other in enumerate(self.bracket):
+            arrays.update({f"bracket{i}::{c}": e for c, e in other.embeddings.items()})
+        arrays["meta"] = np.array([repr({"scales": self.scales, "model_id": self.model_id, "sizes_px": self.sizes_px,
+                                         "bracket_scales": [other.scales for other in self.bracket]})])
         with atomic_path(Path(path)) as tmp:
             buf = io.BytesIO()
             np.savez(buf, **arrays)
@@ -86,6 +92,9 @@ class ExemplarSet:
             with np.load(path, allow_pickle=False) as data:
                 meta = ast.literal_eval(str(data["meta"][0]))
                 emb = {k.split("::", 1)[1]: data[k] for k in data.files if k.startswith("emb::")}
+                bracket = tuple(ExemplarSet({k.split("::", 1)[1]: data[k] for k in data.files if k.startswith(f"bracket{i}::")},
+                                            scales, meta["model_id"], meta.get("sizes_px", {}))
+                                for i, scales in enumerate(meta.get("bracket_scales", [])))
         except (OSError, KeyError, ValueError, SyntaxError) as exc:
             raise PromptError(f"{path} is not an exemplar file written by `deal exemplars save` ({exc})") from None
-        return ExemplarSet(emb, meta["scales"], meta["model_id"], meta.get("sizes_px", {}))
+        return ExemplarSet(emb, meta["scales"], meta["model_id"], meta.get("sizes_px", {}), bracket)

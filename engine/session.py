@@ -17,6 +17,12 @@ by up to two sqrt(2) steps towards them, probing again, at most three times. A c
 in a car park thus brings the cars, not the bus, to that size. Large objects (aircraft) fill the
 window: when it holds too few and they are larger than the working size, their population is
 read at a smaller factor, through a wider window (``population_sizes``).
+Scale bracketing (``Session(..., bracket=True)``, ``--bracket``; off by default): each category
+is also detected one sqrt(2) step below and above its factor, those detections at half their
+score, and the detections merged per category (the surest box per object, as across tiles); the
+density map and counts stay those of the category's own factor. One factor is rarely right for
+every object of a scene; on the validation split the bracket raised AP50 for every category by
+about a point, at about 3.5 times the encoding (model card).
 Probes run the encoder on those small windows only, never on the scene's tiles; factors are
 powers of sqrt(2), so clicks on similar objects share encoded tiles. ``Session(..., scale=F)``
 fixes the factor (no probes).
@@ -60,6 +66,10 @@ POPULATION_MIN = 4  # fewer found around the clicks: the clicked objects alone s
 POPULATION_STEP = 2  # most sqrt(2) steps one population correction moves the factor
 POPULATION_ROUNDS = 3  # corrections at most (each probes the clicks again at the new factor)
 POPULATION_WIDER = 4  # sqrt(2) steps down the population may be read from when the probe window holds too few
+BRACKET_STEPS = (-1, 1)  # sqrt(2) steps around a category's factor it is also detected at
+BRACKET_WEIGHT = 0.5  # score factor of detections at the neighbouring factors (see merge_bracket)
+BRACKET_IOU = 0.5  # detections of one object at two factors (IoU, or intersection over the
+BRACKET_IOS = 0.8  # smaller box: a part inside the whole): the surer one stays, as in the tile merge
 MAX_DENSITY_CELLS = 16_000_000  # per band: bounds the density raster's memory on huge scenes
 HEAD_CACHE_ENTRIES = 512  # per-tile, per-category head outputs kept (~135 kB each at 1024 px tiles)
 
@@ -75,10 +85,13 @@ class Session:
         scale: ``"auto"`` (from the clicked objects' size) or a fixed resampling factor.
         object_px: the size (sqrt(w*h), model px) the scale probe brings objects to; default
             the model's training size times ``OBJECT_ZOOM``.
+        bracket: with the automatic scale, also detect each category one sqrt(2) step below and
+            above its factor and merge (see module docstring); ~3.5x the encoding.
     """
 
     def __init__(self, source: RasterSource, model: DealModel, tile_size: int | None = None, overlap: int | None = None,
-                 cache: FeatureCache | None = None, scale: float | str = "auto", object_px: float | None = None):
+                 cache: FeatureCache | None = None, scale: float | str = "auto", object_px: float | None = None,
+                 bracket: bool = False):
         md = model.metadata
         self.source = source
         self.model = model
@@ -94,6 +107,7 @@ class Session:
             raise InvalidRasterError(f"the raster is empty ({source.width} x {source.height} pixels)")
         self.cache = cache if cache is not None else FeatureCache()
         self.fixed_scale = None if scale == "auto" else float(scale)
+        self.bracket = bool(bracket) and self.fixed_scale is None
         self.object_px = float(md.target_object_px * OBJECT_ZOOM if object_px is None else object_px)
         if not 4.0 <= self.object_px <= self.tile_size / 4:
             raise SettingsError(f"object size must be between 4 and {self.tile_size // 4} model pixels "
@@ -296,7 +310,18 @@ class Session:
             scale, size = self.estimate_scale(group)
             emb[name] = np.stack([self._embed(p, scale)[0] for p in group])
             scales[name], sizes[name] = scale, size
-        return ExemplarSet(emb, scales, self.model.model_id, sizes)
+        bracket = []
+        for step in BRACKET_STEPS if self.bracket else ():
+            emb_b, scales_b = {}, {}
+            for name, group in group_by_category(prompts).items():
+                index = PROBE_SCALES.index(scales[name]) + step
+                if 0 <= index < len(PROBE_SCALES):
+                    _check(cancel)
+                    scales_b[name] = PROBE_SCALES[index]
+                    emb_b[name] = np.stack([self._embed(p, scales_b[name])[0] for p in group])
+            if emb_b:
+                bracket.append(ExemplarSet(emb_b, scales_b, self.model.model_id, {n: sizes[n] for n in emb_b}))
+        return ExemplarSet(emb, scales, self.model.model_id, sizes, tuple(bracket))
 
     # ----- detection -----------------------------------------------------------------------
     def detect(self, prompts: list[PointPrompt], score_threshold: float | None = None,
@@ -321,7 +346,24 @@ class Session:
 
     def detect_with_exemplars(self, exemplars: ExemplarSet, score_threshold: float | None = None,
                               progress: Progress | None = None, cancel: Cancel | None = None) -> DetectionResult:
-        """Detection with exemplar embeddings taken earlier (possibly from another scene)."""
+        """Detection with exemplar embeddings taken earlier (possibly from another scene); with
+        a bracket (``exemplars.bracket``) each category is also detected at the neighbouring
+        factors and the detections merged: one box per object, the surest; the density map and
+        the estimated counts are those of each category's own factor."""
+        sets = [exemplars, *exemplars.bracket]
+        if len(sets) == 1:
+            return self._detect_at(exemplars, score_threshold, progress, cancel)
+        t0, calls0, hits0, enc0, head0 = time.perf_counter(), self.encoder_calls, self.cache_hits, self.seconds_encode, self.seconds_head
+        results = [self._detect_at(one, score_threshold, _sub_progress(progress, i / len(sets), (i + 1) / len(sets)), cancel)
+                   for i, one in enumerate(sets)]
+        merged = merge_bracket(results)
+        merged.stats = {**self._stats_since(t0, calls0, hits0, enc0, head0, sum(r.stats["tiles"] for r in results)),
+                        "bracket_scales": merged.stats["bracket_scales"]}
+        return merged
+
+    def _detect_at(self, exemplars: ExemplarSet, score_threshold: float | None = None,
+                   progress: Progress | None = None, cancel: Cancel | None = None) -> DetectionResult:
+        """Every category of ``exemplars`` detected at its one factor."""
         if exemplars.model_id != self.model.model_id:
             raise PromptError(f"these exemplars were made with model {exemplars.model_id}, not {self.model.model_id}; "
                               "click again with the current model")
@@ -500,6 +542,43 @@ def _timed(fn: Callable, *args) -> tuple:
 def _check(cancel: Cancel | None) -> None:
     if cancel is not None and cancel():
         raise CancelledError("cancelled by the user; nothing was written")
+
+
+def _sub_progress(progress: Progress | None, start: float, end: float) -> Progress | None:
+    """``progress`` for a part of the work spanning ``[start, end]`` of the whole."""
+    if progress is None:
+        return None
+    return lambda fraction, message: progress(start + (end - start) * fraction, message)
+
+
+def merge_bracket(results: list[DetectionResult]) -> DetectionResult:
+    """One result from detections of the same categories at several factors (``results[0]``
+    at each category's own factor).
+
+    Detections at the other factors count ``BRACKET_WEIGHT`` of their scores: the own factor is
+    the likelier one, and without the weight the extra false positives raise the counts (count
+    MAE 5.6 -> 18.0 on the validation split). Then, per category, a box overlapping a surer one
+    (IoU > ``BRACKET_IOU`` or intersection over the smaller > ``BRACKET_IOS``, as across tiles)
+    is dropped. Density, estimated counts and scales come from ``results[0]``;
+    ``stats["bracket_scales"]`` lists each category's factors."""
+    from .merge import nms
+
+    main = results[0]
+    names = list(main.category_names)
+    boxes = np.concatenate([r.boxes_px for r in results]).reshape(-1, 4)
+    scores = np.concatenate([r.scores * (1.0 if i == 0 else BRACKET_WEIGHT) for i, r in enumerate(results)]).astype(np.float32)
+    cats = np.concatenate([np.asarray(r.categories, dtype=object) for r in results])
+    keep = []
+    for name in names:
+        idx = np.flatnonzero(cats == name)
+        keep.append(idx[nms(boxes[idx], scores[idx], BRACKET_IOU, BRACKET_IOS)])
+    kept = np.concatenate(keep) if keep else np.zeros(0, np.int64)
+    kept = kept[np.argsort(-scores[kept], kind="stable")]
+    stats = dict(main.stats)
+    stats["bracket_scales"] = {n: sorted({r.scales[n] for r in results if n in r.scales}) for n in names}
+    return DetectionResult(boxes_px=boxes[kept], scores=scores[kept], categories=cats[kept].astype(object),
+                           category_names=names, georef=main.georef, density=main.density,
+                           estimated_counts=dict(main.estimated_counts), scales=dict(main.scales), stats=stats)
 
 
 class Probe(NamedTuple):

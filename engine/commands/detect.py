@@ -135,6 +135,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     run_opts.add_argument("--object-px", type=float, metavar="PX",
                           help="with --scale auto: the object size (model pixels) the clicked objects are brought to "
                                "(default: the model's best, 33 for the bundled model)")
+    run_opts.add_argument("--bracket", action="store_true",
+                          help="with --scale auto: also detect each category one sqrt(2) step below and above its "
+                               "factor and merge (about a point more AP50, about 3.5x the encoding)")
     run_opts.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's)")
     run_opts.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none either when stderr is not a terminal)")
     p.set_defaults(parser=p)
@@ -199,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
         model = load_model(args.model, device=args.device)
         try:
             session = Session(source, model, tile_size=args.tile, overlap=args.overlap, scale=args.scale,
-                              object_px=args.object_px)
+                              object_px=args.object_px, bracket=args.bracket)
         except SettingsError as exc:  # --tile / --overlap / --object-px out of the range the model accepts
             args.parser.error(f"--tile {args.tile} --overlap {args.overlap} --object-px {args.object_px}: {exc}")
         bar, progress = _progress_bar(args.quiet)

@@ -46,6 +46,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--jitter", type=float, default=0.0, help="click offset, as a fraction of the object's size")
     p.add_argument("--object-px", type=float, default=None,
                    help="object size (model px) the scale probe aims at (default: the engine's, 33 px for the bundled model)")
+    p.add_argument("--bracket", action="store_true",
+                   help="scale bracketing: also detect each category one sqrt(2) step below and above its factor")
     p.add_argument("--max-images", type=int, default=None, help="only the first N images of the split")
     p.add_argument("--seed", type=int, default=0, help="seed of the random clicks")
     p.add_argument("--count-threshold", type=float, default=0.3, help="score from which a detection is counted")
@@ -77,9 +79,11 @@ def _detector(args: argparse.Namespace):
         from .harness import SupervisedDetector
         vectors = load_class_embeddings(args.class_embeddings)
         return (f"supervised:{Path(args.supervised_model).name}",
-                SupervisedDetector(load_model(args.supervised_model, device=args.device), vectors, object_px=args.object_px))
+                SupervisedDetector(load_model(args.supervised_model, device=args.device), vectors, object_px=args.object_px,
+                                   bracket=args.bracket))
     from .harness import SessionDetector
-    return f"deal:{Path(args.model).name}", SessionDetector(load_model(args.model, device=args.device), object_px=args.object_px)
+    return f"deal:{Path(args.model).name}", SessionDetector(load_model(args.model, device=args.device), object_px=args.object_px,
+                                                                   bracket=args.bracket)
 
 
 def _print_progress(setting: int):
@@ -116,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
                                                max_images=args.max_images, progress=_print_progress(setting),
                                                count_threshold=args.count_threshold)
         if args.out:  # after every setting, so a long run stopped midway keeps what it finished
-            report = {"results": results, "split": args.split, "seed": args.seed, "jitter": args.jitter,
+            report = {"results": results, "split": args.split, "seed": args.seed, "jitter": args.jitter, "bracket": args.bracket,
                       "max_images": args.max_images, "datasets": sorted({r.dataset for r in records})}
             with atomic_path(args.out) as tmp:
                 tmp.write_text(json.dumps(report, indent=1))

@@ -39,8 +39,10 @@ class SessionDetector:
     """
 
     def __init__(self, model, score_threshold: float = EVAL_SCORE_THRESHOLD,
-                 tile_size: int | None = None, overlap: int | None = None, object_px: float | None = None):
+                 tile_size: int | None = None, overlap: int | None = None, object_px: float | None = None,
+                 bracket: bool = False):
         self.model = model
+        self.bracket = bracket
         self.score_threshold = score_threshold
         self.tile_size = tile_size
         self.overlap = overlap
@@ -51,7 +53,7 @@ class SessionDetector:
         from ..session import Session
 
         return Session(ArraySource(image), self.model, tile_size=self.tile_size, overlap=self.overlap,
-                       object_px=self.object_px)
+                       object_px=self.object_px, bracket=self.bracket)
 
     def detect(self, image: np.ndarray, prompts: list[PointPrompt]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         result = self._session(image).detect(prompts, score_threshold=self.score_threshold)
@@ -78,8 +80,12 @@ class SupervisedDetector(SessionDetector):
         missing = [c for c in clicked.categories if c not in self.class_embeddings]
         if missing:
             raise PromptError(f"the supervised baseline knows only {sorted(self.class_embeddings)}, not {missing}")
-        learned = ExemplarSet({c: self.class_embeddings[c][None].astype(np.float32) for c in clicked.categories},
-                              dict(clicked.scales), clicked.model_id, dict(clicked.sizes_px))
+        def learned_at(taken: ExemplarSet) -> ExemplarSet:  # the learned vectors at the factors the clicks chose
+            return ExemplarSet({c: self.class_embeddings[c][None].astype(np.float32) for c in taken.categories},
+                               dict(taken.scales), taken.model_id, dict(taken.sizes_px))
+
+        learned = learned_at(clicked)
+        learned.bracket = tuple(learned_at(b) for b in clicked.bracket)
         result = session.detect_with_exemplars(learned, score_threshold=self.score_threshold)
         return result.boxes_px, result.scores, result.categories
 

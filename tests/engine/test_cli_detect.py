@@ -188,11 +188,12 @@ def synthetic_scene(tmp_path_factory):
     return path, (SCENE_ORIGIN[0] + col * SCENE_GSD, SCENE_ORIGIN[1] - row * SCENE_GSD), (col, row)
 
 
-def test_detect_end_to_end_writes_consistent_outputs(capsys, synthetic_scene, tmp_path):
+@pytest.mark.parametrize("extra", [[], ["--bracket"]])
+def test_detect_end_to_end_writes_consistent_outputs(capsys, synthetic_scene, tmp_path, extra):
     scene, (x, y), _ = synthetic_scene
     out, counts, density = tmp_path / "found.gpkg", tmp_path / "counts.csv", tmp_path / "density.tif"
     code, stdout, err = run_cli(capsys, "detect", scene, "--point", f"{x:.2f},{y:.2f}:vehicle", "-o", out,
-                                "--counts", counts, "--density", density, "--device", "cpu", "-q", *SMALL_TILES)
+                                "--counts", counts, "--density", density, "--device", "cpu", "-q", *SMALL_TILES, *extra)
     assert code == 0, err
     info = pyogrio.read_info(out)
     assert pyproj.CRS.from_user_input(info["crs"]).to_epsg() == 32633

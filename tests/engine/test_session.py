@@ -351,6 +351,53 @@ def test_population_is_read_from_a_wider_window_only_when_few_large_objects_fill
     np.testing.assert_allclose(population_sizes(lambda j: probes[6] if j == 0 else np.zeros(0), 0, 33.0), [80.0, 90.0])
 
 
+def test_bracket_merge_keeps_the_surest_box_per_object_and_the_main_factors_counts():
+    from engine.georef import GeoReference
+    from engine.results import DetectionResult
+    from engine.session import BRACKET_WEIGHT, merge_bracket
+
+    def result(boxes, scores, cats, scale, count):
+        return DetectionResult(np.array(boxes, float).reshape(-1, 4), np.array(scores, np.float32), np.array(cats, dtype=object),
+                               ["car", "ship"], GeoReference.identity(), None, {"car": count, "ship": 0.0},
+                               {"car": scale, "ship": scale}, {"tiles": 1})
+
+    main = result([[0, 0, 10, 10], [50, 50, 60, 60]], [0.6, 0.9], ["car", "car"], 1.0, 2.0)
+    lower = result([[1, 1, 11, 11], [100, 100, 110, 110], [52, 52, 57, 57], [0, 0, 10, 10]],
+                   [0.8, 0.5, 0.4, 0.7], ["car", "car", "car", "ship"], 0.707, 9.0)
+    merged = merge_bracket([main, lower])
+    # the other factor's detections count half (BRACKET_WEIGHT): the car at (0, 0) seen at both
+    # keeps the own factor's box (0.6 > 0.8 * 0.5); the part inside the car at (50, 50) goes;
+    # the car and the ship seen only at the other factor stay, at half their scores
+    assert BRACKET_WEIGHT == 0.5
+    assert sorted((c, round(float(v), 3)) for c, v in zip(merged.categories, merged.scores)) == \
+        [("car", 0.25), ("car", 0.6), ("car", 0.9), ("ship", 0.35)]
+    np.testing.assert_allclose(merged.boxes_px[merged.scores == np.float32(0.6)], [[0, 0, 10, 10]])
+    assert list(merged.scores) == sorted(merged.scores, reverse=True)
+    assert merged.estimated_counts == {"car": 2.0, "ship": 0.0} and merged.scales["car"] == 1.0
+    assert merged.stats["bracket_scales"]["car"] == [0.707, 1.0]
+
+
+def test_bracketed_exemplars_survive_a_save_and_load(model, tmp_path):
+    from engine.exemplars import ExemplarSet
+
+    session = Session(_scene(), model, bracket=True)
+    ex = session.exemplars([PointPrompt(300.5, 300.5, "vehicle")])
+    assert len(ex.bracket) == 2 and all(b.categories == ["vehicle"] for b in ex.bracket)
+    factors = sorted([ex.scales["vehicle"]] + [b.scales["vehicle"] for b in ex.bracket])
+    np.testing.assert_allclose(np.diff(np.log2(factors)), 0.5)  # the factor and its sqrt(2) neighbours
+    result = session.detect_with_exemplars(ex)
+    assert result.stats["bracket_scales"]["vehicle"] == factors
+    assert result.stats["tiles"] == sum(len(session.grid(f)) for f in factors)
+    ex.save(tmp_path / "ex.npz")
+    back = ExemplarSet.load(tmp_path / "ex.npz")
+    assert [b.scales for b in back.bracket] == [b.scales for b in ex.bracket]
+    for b, b2 in zip(ex.bracket, back.bracket):
+        np.testing.assert_array_equal(b.embeddings["vehicle"], b2.embeddings["vehicle"])
+    # one factor only: by default, and with a fixed scale
+    assert Session(_scene(), model).exemplars([PointPrompt(300.5, 300.5, "vehicle")]).bracket == ()
+    assert Session(_scene(), model, scale=1.0, bracket=True).exemplars([PointPrompt(300.5, 300.5, "vehicle")]).bracket == ()
+
+
 def test_box_sizes_are_geometric_means_of_width_and_height():
     from engine.session import box_sizes
 
