@@ -20,6 +20,8 @@ class DealSettings:
         score_threshold: detections below are dropped; 0 = the model's default threshold.
         device: "auto", "cpu" or "cuda".
         output_folder: where result files go; "" = temporary layers.
+        bracket: scale bracketing: each category also detected one step below and above its
+            scale (more accurate, ~3.5x the encoding).
     """
 
     model_path: str = ""
@@ -28,6 +30,7 @@ class DealSettings:
     score_threshold: float = 0.0
     device: str = "auto"
     output_folder: str = ""
+    bracket: bool = False
 
     @classmethod
     def load(cls) -> "DealSettings":
@@ -37,7 +40,10 @@ class DealSettings:
             default = f.default
             raw = stored.value(_PREFIX + f.name, default)
             try:
-                values[f.name] = type(default)(raw)
+                if isinstance(default, bool):  # QgsSettings may hand back "true" / "false" as text
+                    values[f.name] = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("true", "1", "yes")
+                else:
+                    values[f.name] = type(default)(raw)
             except (TypeError, ValueError):
                 values[f.name] = default
         if values["device"] not in DEVICES:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qgis.gui import QgsCollapsibleGroupBox, QgsFileWidget
 from qgis.PyQt.QtCore import pyqtSignal
-from qgis.PyQt.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
 from .settings import DEVICES, DealSettings
 from .translation import tr
@@ -53,6 +53,10 @@ class SettingsPanel(QgsCollapsibleGroupBox):
         self.output.setStorageMode(QgsFileWidget.GetDirectory)
         self.output.lineEdit().setPlaceholderText(tr("temporary layers"))
         self.output.setToolTip(tr("Folder where detections (GeoPackage) and density (GeoTIFF) are saved; empty = temporary layers."))
+        self.bracket = QCheckBox(tr("Also one step finer and coarser (slower)"), self)
+        self.bracket.setToolTip(tr("Scale bracketing: each category is also detected at a scale one step below and above "
+                                   "the one its clicks chose, and the results merged. About a point more accuracy for "
+                                   "every kind of object, at about 3.5 times the encoding time."))
         form = QFormLayout(self)
         form.addRow(tr("Model folder"), self.model)
         form.addRow(tr("Tile size (px)"), self.tile_size)
@@ -60,9 +64,11 @@ class SettingsPanel(QgsCollapsibleGroupBox):
         form.addRow(tr("Score threshold"), self.score)
         form.addRow(tr("Device"), self.device)
         form.addRow(tr("Output folder"), self.output)
+        form.addRow(tr("Scale"), self.bracket)
         self.set_settings(DealSettings.load())
         for signal in (self.model.fileChanged, self.output.fileChanged, self.tile_size.valueChanged,
-                       self.overlap.valueChanged, self.score.valueChanged, self.device.currentIndexChanged):
+                       self.overlap.valueChanged, self.score.valueChanged, self.device.currentIndexChanged,
+                       self.bracket.toggled):
             signal.connect(self._save)
 
     def set_settings(self, settings: DealSettings) -> None:
@@ -73,12 +79,14 @@ class SettingsPanel(QgsCollapsibleGroupBox):
         self.score.setValue(settings.score_threshold)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
         self.output.setFilePath(settings.output_folder)
+        self.bracket.setChecked(settings.bracket)
         self.blockSignals(False)
 
     def settings(self) -> DealSettings:
         return DealSettings(model_path=self.model.filePath().strip(), tile_size=self.tile_size.value(),
                             overlap=self.overlap.value(), score_threshold=round(self.score.value(), 4),
-                            device=self.device.currentData(), output_folder=self.output.filePath().strip())
+                            device=self.device.currentData(), output_folder=self.output.filePath().strip(),
+                            bracket=self.bracket.isChecked())
 
     def _save(self, *_args) -> None:
         self.settings().save()

@@ -59,12 +59,12 @@
         <translation>正在加载模型</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="93"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="94"/>
         <source>writing density raster</source>
         <translation>正在写入密度栅格</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/detection_task.py" line="96"/>
+        <location filename="../../work/main/deal_qgis/detection_task.py" line="97"/>
         <source>Run cancelled.</source>
         <translation>运行已取消。</translation>
     </message>
@@ -326,7 +326,7 @@
         <translation>提示点中保存每个点类别的属性，例如“vehicle”或“ship”。类别相同的点构成一类目标。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="60"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="64"/>
         <source>Score threshold</source>
         <translation>得分阈值</translation>
     </message>
@@ -486,7 +486,7 @@
         <translation>auto：onnxruntime 可使用 GPU（CUDA）时使用 GPU，否则使用 CPU。选择 cuda 而没有可用 GPU 时，会给出明确的错误信息。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="57"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="61"/>
         <source>Model folder</source>
         <translation>模型文件夹</translation>
     </message>
@@ -581,22 +581,22 @@
         <translation>保存检测结果（GeoPackage）和密度（GeoTIFF）的文件夹；留空 = 临时图层。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="58"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="62"/>
         <source>Tile size (px)</source>
         <translation>瓦片大小（像素）</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="59"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="63"/>
         <source>Tile overlap (px)</source>
         <translation>瓦片重叠（像素）</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="61"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="65"/>
         <source>Device</source>
         <translation>计算设备</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="62"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="66"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
@@ -740,6 +740,21 @@ Detection looks at each kind of object at the resolution that brings it to the m
         <location filename="../../work/main/deal_qgis/processing/session_pool.py" line="44"/>
         <source>DEAL needs the Python package(s) {0}, which this QGIS cannot import. Install them from the DEAL panel (Plugins &gt; DEAL), or run: {1}</source>
         <translation>DEAL 需要 Python 包 {0}，但此 QGIS 无法导入。请在 DEAL 面板（插件 &gt; DEAL）中安装，或运行：{1}</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="56"/>
+        <source>Also one step finer and coarser (slower)</source>
+        <translation>同时在更细和更粗一级尺度上检测（较慢）</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="57"/>
+        <source>Scale bracketing: each category is also detected at a scale one step below and above the one its clicks chose, and the results merged. About a point more accuracy for every kind of object, at about 3.5 times the encoding time.</source>
+        <translation>尺度包围：每个类别还会在其点击所选尺度的上下各一级尺度上检测，并合并结果。每类目标的精度约提高一个百分点，编码时间约为 3.5 倍。</translation>
+    </message>
+    <message>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="67"/>
+        <source>Scale</source>
+        <translation>尺度</translation>
     </message>
 </context>
 </TS>

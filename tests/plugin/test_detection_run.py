@@ -110,6 +110,20 @@ def test_run_adds_styled_layers_and_reuses_encoding(qgis_app, dock, utm_raster, 
     assert dock.density.source().startswith(str(tmp_path))
 
 
+def test_bracket_setting_detects_at_three_scales(qgis_app, dock, utm_raster):
+    _, centres = scene_with_objects(256)
+    dock.layer_combo.setLayer(utm_raster)
+    dock.settings_panel.bracket.setChecked(True)
+    click_pixel(dock, utm_raster, centres[0][0] + 0.5, centres[0][1] + 0.5, "vehicle")
+    task = dock.start_run()
+    assert wait_for(qgis_app, dock), task.error
+    result = task.outcome.result
+    factors = result.stats["bracket_scales"]["vehicle"]  # its scale and the neighbours (one at the end of the range)
+    assert result.scales["vehicle"] in factors and len(factors) >= 2
+    assert all(abs(b / a - 2 ** 0.5) < 1e-9 for a, b in zip(factors, factors[1:]))
+    assert dock.detections.featureCount() == len(result)
+
+
 def test_cancel_stops_fast_and_adds_nothing(qgis_app, dock, tmp_path, qgis_new_project):
     image, centres = scene_with_objects(1024)
     path = write_geotiff(tmp_path / "big.tif", 32633, (500000.0, 5000000.0), 0.5, image)

@@ -118,9 +118,13 @@ def test_settings_persist_through_qgssettings(qgis_iface):
         panel.score.setValue(0.35)
         panel.device.setCurrentIndex(panel.device.findData("cpu"))
         panel.output.setFilePath("/tmp/deal-out")
+        panel.bracket.setChecked(True)
         loaded = DealSettings.load()
         assert (loaded.tile_size, loaded.score_threshold, loaded.device, loaded.output_folder) == (512, 0.35, "cpu", "/tmp/deal-out")
+        assert loaded.bracket is True
         assert SettingsPanel().settings() == loaded
+        panel.bracket.setChecked(False)  # stored as text by some QGIS builds: "false" must read back as False
+        assert DealSettings.load().bracket is False
     finally:
         saved.save()
 
