@@ -301,12 +301,12 @@
         <translation>Ouvrir le panneau DEAL : cliquez sur un objet, trouvez tous les objets de ce type</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="66"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="68"/>
         <source>Detect small objects from point prompts</source>
         <translation>Détecter de petits objets à partir de points</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="69"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="71"/>
         <source>Finds every object like the clicked ones (cars, ships, aircraft...) in a raster.</source>
         <translation>Trouve dans un raster tous les objets semblables à ceux cliqués (voitures, navires, avions…).</translation>
     </message>
@@ -331,42 +331,42 @@
         <translation>Seuil de score</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="96"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="98"/>
         <source>Detections scoring below this (0 to 1) are dropped: raise it for fewer false alarms, lower it to miss fewer objects. Not set: the model&apos;s own threshold.</source>
         <translation>Les détections dont le score est inférieur (0 à 1) sont écartées : augmentez-le pour moins de fausses alertes, baissez-le pour manquer moins d'objets. Non défini : le seuil du modèle.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="101"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="108"/>
         <source>Detected objects</source>
         <translation>Objets détectés</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="103"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="110"/>
         <source>One rectangle per object in the raster&apos;s CRS, with category, score (0 to 1), length_m, width_m and area_m2.</source>
         <translation>Un rectangle par objet dans le SCR du raster, avec category, score (0 à 1), length_m, width_m et area_m2.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="106"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="113"/>
         <source>Density map</source>
         <translation>Carte de densité</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="108"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="115"/>
         <source>GeoTIFF of object density on a coarse grid: with several categories band 1 is their sum, then one band per category.</source>
         <translation>GeoTIFF de la densité d'objets sur une grille grossière : avec plusieurs catégories, la bande 1 est leur somme, puis une bande par catégorie.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="111"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="118"/>
         <source>Counts per category</source>
         <translation>Nombres par catégorie</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="113"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="120"/>
         <source>A table (no geometry): category, count (objects detected) and estimated_count (the density map&apos;s total, an estimate independent of the threshold).</source>
         <translation>Une table (sans géométrie) : category, count (objets détectés) et estimated_count (total de la carte de densité, une estimation indépendante du seuil).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="116"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="123"/>
         <source>Objects detected</source>
         <translation>Objets détectés</translation>
     </message>
@@ -381,22 +381,22 @@
         <translation>Choisissez le champ de catégorie : l'attribut des points d'exemple qui contient la catégorie de chaque point (par ex. « vehicle »).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="129"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="136"/>
         <source>{} prompt point(s); categories: {}.</source>
         <translation>{} point(s) d'exemple ; catégories : {}.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="134"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="141"/>
         <source>Reusing the encoded raster of an earlier run.</source>
         <translation>Réutilisation du raster encodé lors d'une exécution précédente.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="143"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="151"/>
         <source>Objects detected: {}.</source>
         <translation>Objets détectés : {}.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="156"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="164"/>
         <source>Writing outputs</source>
         <translation>Écriture des sorties</translation>
     </message>
@@ -626,7 +626,7 @@
         <translation>Ce tuilage est inutilisable : {}. Modifiez la taille des tuiles ou le recouvrement, ou laissez-les vides pour utiliser ceux du modèle.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="78"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="80"/>
         <source>Click one object of each kind (one point per object, with its category in an attribute) and DEAL finds all objects of those kinds across the whole raster.
 Outputs: the objects as rectangles in the raster&apos;s CRS with their category, score and size in metres; a table of counts per category; and a density raster (one band per category).
 The raster is encoded tile by tile once; later runs on the same raster with other points reuse that encoding (in this QGIS session, or across sessions with a feature cache folder).</source>
@@ -635,17 +635,17 @@ Sorties : les objets sous forme de rectangles dans le SCR du raster avec leur ca
 Le raster est encodé une seule fois, tuile par tuile ; les exécutions suivantes sur le même raster avec d'autres points réutilisent cet encodage (dans cette session QGIS, ou entre sessions avec un dossier de cache des caractéristiques).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="91"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="93"/>
         <source>One point per kind is enough; more points of a kind make it more reliable.</source>
         <translation>Un point par type suffit ; plusieurs points d'un même type rendent la détection plus fiable.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="118"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="125"/>
         <source>Tile reads answered from encoded tiles</source>
         <translation>Lectures de tuiles servies par des tuiles déjà encodées</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="142"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="150"/>
         <source>Tiles encoded: {}; tile reads answered from encoded tiles: {}.</source>
         <translation>Tuiles encodées : {} ; lectures servies par des tuiles déjà encodées : {}.</translation>
     </message>

@@ -301,12 +301,12 @@
         <translation>打开 DEAL 面板：点击一个目标，找到所有同类目标</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="66"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="68"/>
         <source>Detect small objects from point prompts</source>
         <translation>根据提示点检测小目标</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="69"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="71"/>
         <source>Finds every object like the clicked ones (cars, ships, aircraft...) in a raster.</source>
         <translation>在栅格中找到所有与点击目标相似的目标（汽车、船舶、飞机……）。</translation>
     </message>
@@ -331,42 +331,42 @@
         <translation>得分阈值</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="96"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="98"/>
         <source>Detections scoring below this (0 to 1) are dropped: raise it for fewer false alarms, lower it to miss fewer objects. Not set: the model&apos;s own threshold.</source>
         <translation>得分低于此值（0 到 1）的检测将被丢弃：调高可减少误报，调低可减少漏检。未设置：使用模型自身的阈值。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="101"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="108"/>
         <source>Detected objects</source>
         <translation>检测到的目标</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="103"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="110"/>
         <source>One rectangle per object in the raster&apos;s CRS, with category, score (0 to 1), length_m, width_m and area_m2.</source>
         <translation>每个目标一个矩形，使用栅格坐标系，附带 category、score（0 到 1）、length_m、width_m 和 area_m2。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="106"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="113"/>
         <source>Density map</source>
         <translation>密度图</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="108"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="115"/>
         <source>GeoTIFF of object density on a coarse grid: with several categories band 1 is their sum, then one band per category.</source>
         <translation>粗网格上的目标密度 GeoTIFF：有多个类别时，波段 1 为其总和，之后每个类别一个波段。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="111"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="118"/>
         <source>Counts per category</source>
         <translation>按类别计数</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="113"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="120"/>
         <source>A table (no geometry): category, count (objects detected) and estimated_count (the density map&apos;s total, an estimate independent of the threshold).</source>
         <translation>一张表（无几何）：category、count（检测到的目标数）和 estimated_count（密度图总和，一个与阈值无关的估计）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="116"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="123"/>
         <source>Objects detected</source>
         <translation>检测到的目标数</translation>
     </message>
@@ -381,22 +381,22 @@
         <translation>请选择类别字段：提示点中保存每个点类别的属性（例如“vehicle”）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="129"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="136"/>
         <source>{} prompt point(s); categories: {}.</source>
         <translation>{} 个提示点；类别：{}。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="134"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="141"/>
         <source>Reusing the encoded raster of an earlier run.</source>
         <translation>正在复用先前运行中已编码的栅格。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="143"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="151"/>
         <source>Objects detected: {}.</source>
         <translation>检测到的目标：{}。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="156"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="164"/>
         <source>Writing outputs</source>
         <translation>正在写入输出</translation>
     </message>
@@ -626,7 +626,7 @@
         <translation>无法使用该瓦片设置：{}。请修改瓦片大小或重叠量，或留空以使用模型自身的设置。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="78"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="80"/>
         <source>Click one object of each kind (one point per object, with its category in an attribute) and DEAL finds all objects of those kinds across the whole raster.
 Outputs: the objects as rectangles in the raster&apos;s CRS with their category, score and size in metres; a table of counts per category; and a density raster (one band per category).
 The raster is encoded tile by tile once; later runs on the same raster with other points reuse that encoding (in this QGIS session, or across sessions with a feature cache folder).</source>
@@ -635,17 +635,17 @@ The raster is encoded tile by tile once; later runs on the same raster with othe
 栅格只按瓦片编码一次；之后在同一栅格上使用其他点的运行会复用该编码（在本次 QGIS 会话中，或配合特征缓存文件夹跨会话复用）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="91"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="93"/>
         <source>One point per kind is enough; more points of a kind make it more reliable.</source>
         <translation>每类一个点即可；同类多个点会更可靠。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="118"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="125"/>
         <source>Tile reads answered from encoded tiles</source>
         <translation>由已编码瓦片提供的瓦片读取次数</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="142"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="150"/>
         <source>Tiles encoded: {}; tile reads answered from encoded tiles: {}.</source>
         <translation>已编码瓦片：{}；由已编码瓦片提供的读取：{}。</translation>
     </message>

@@ -14,6 +14,7 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
@@ -34,6 +35,7 @@ from .scene_parameters import add_engine_parameters, add_raster_parameters, scen
 from .session_pool import pooled_session
 
 SCORE_THRESHOLD = "SCORE_THRESHOLD"
+BRACKET = "BRACKET"
 OUTPUT = "OUTPUT"
 DENSITY = "DENSITY"
 COUNTS = "COUNTS"
@@ -96,6 +98,11 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
         threshold.setHelp(tr("Detections scoring below this (0 to 1) are dropped: raise it for fewer false "
                              "alarms, lower it to miss fewer objects. Not set: the model's own threshold."))
         self.addParameter(threshold)
+        bracket = QgsProcessingParameterBoolean(BRACKET, tr("Also one step finer and coarser (slower)"), False, optional=True)
+        bracket.setHelp(tr("Scale bracketing: each category is also detected at a scale one step below and above "
+                           "the one its clicks chose, and the results merged. About a point more accuracy for "
+                           "every kind of object, at about 3.5 times the encoding time."))
+        self.addParameter(bracket)
         add_engine_parameters(self)
 
         output = QgsProcessingParameterFeatureSink(OUTPUT, tr("Detected objects"),
@@ -134,6 +141,7 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
                 feedback.pushInfo(tr("Reusing the encoded raster of an earlier run."))
             # counted on the Session: result.stats leaves out the tiles read to embed the clicks
             calls_before, hits_before = session.encoder_calls, session.cache_hits
+            session.bracket = self.parameterAsBool(parameters, BRACKET, context) and session.fixed_scale is None
             result = session.detect(prompts, score_threshold=threshold, progress=bridge.progress,
                                     cancel=bridge.cancel)
             encoded = session.encoder_calls - calls_before

@@ -75,6 +75,16 @@ def test_outputs_in_raster_crs_with_consistent_counts(deal_provider, scene_data,
     assert result["ENCODED_TILES"] > 0
 
 
+def test_bracket_parameter_detects_at_more_scales(deal_provider, scene_data, tmp_path, fresh_pool):
+    plain = _detect(scene_data, SCORE_THRESHOLD=0.0, OUTPUT=str(tmp_path / "plain.gpkg"))
+    bracketed = _detect(scene_data, SCORE_THRESHOLD=0.0, BRACKET=True, OUTPUT=str(tmp_path / "bracketed.gpkg"))
+    # the same clicks: the scene's tiles at the click's scale are reused, the neighbouring scales encoded
+    assert bracketed["ENCODED_TILES"] > 0 and bracketed["DETECTIONS"] > 0
+    assert QgsVectorLayer(bracketed["OUTPUT"], "b", "ogr").featureCount() == bracketed["DETECTIONS"]
+    again = _detect(scene_data, SCORE_THRESHOLD=0.0, OUTPUT=str(tmp_path / "again.gpkg"))
+    assert again["ENCODED_TILES"] == 0 and again["DETECTIONS"] == plain["DETECTIONS"]
+
+
 def test_second_run_and_new_process_reuse_encoded_tiles(deal_provider, scene_data, tmp_path, fresh_pool):
     cache = tmp_path / "features"
     first = _detect(scene_data, CACHE_DIR=str(cache))
