@@ -65,6 +65,9 @@ def _add_click_options(p: argparse.ArgumentParser, title: str) -> None:
     clicks.add_argument("--prompts-layer", metavar="LAYER", help="layer of --prompts to read (default: the first)")
     clicks.add_argument("--scale", type=scale_arg, default="auto", metavar="auto|F",
                         help="detection scale (model px per scene px), or auto from the clicked objects' size (default)")
+    clicks.add_argument("--bracket", action="store_true",
+                        help="with --scale auto: also detect each category one sqrt(2) step below and above its scale "
+                             "(saved with the exemplars; about a point more AP50, ~3.5x the encoding)")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -146,7 +149,8 @@ def _reference_exemplars(args: argparse.Namespace, model):
             prompts += read_prompts(args.prompts, args.category_field, source.georef, layer=args.prompts_layer, size_px=size)
         if not prompts:
             raise NoPromptsError(f"No clicks on {args.scene}: give --point X,Y:category or --prompts FILE.")
-        return Session(source, model, tile_size=args.tile, overlap=args.overlap, scale=scale).exemplars(prompts)
+        return Session(source, model, tile_size=args.tile, overlap=args.overlap, scale=scale,
+                       bracket=args.bracket).exemplars(prompts)
 
 
 def _save_exemplars(args: argparse.Namespace) -> int:
@@ -190,8 +194,8 @@ def _batch(args: argparse.Namespace) -> int:
     clicks = bool(args.point or args.prompts)
     if (args.exemplars is None) == (args.scene is None):
         args.parser.error("give either --exemplars FILE.npz, or --scene REF.tif with --point/--prompts clicks on it")
-    if args.exemplars is not None and (clicks or args.scale != "auto"):
-        args.parser.error("--point/--prompts/--scale need --scene, not --exemplars (the exemplars already say what to find)")
+    if args.exemplars is not None and (clicks or args.scale != "auto" or args.bracket):
+        args.parser.error("--point/--prompts/--scale/--bracket need --scene, not --exemplars (the exemplars already say what to find)")
     if args.scheduler and (args.workers or args.threads_per_worker != 1):
         args.parser.error("--workers and --threads-per-worker set up local workers; with --scheduler, the cluster has its own")
     scenes = expand_inputs(args.inputs)

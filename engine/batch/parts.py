@@ -31,12 +31,14 @@ def parts_folder(output: Path) -> Path:
 
 
 def exemplars_digest(exemplars: ExemplarSet) -> str:
-    """A hash of the exemplar embeddings, scales and model (hex)."""
+    """A hash of the exemplar embeddings, scales and model (hex), and of their scale bracket if any."""
     h = hashlib.sha1(exemplars.model_id.encode())
     for name in exemplars.categories:
         h.update(name.encode() + b"\0")
         h.update(np.ascontiguousarray(exemplars.embeddings[name], dtype=np.float32).tobytes())
         h.update(repr(float(exemplars.scales[name])).encode())
+    for other in exemplars.bracket:  # bracketed runs find more: their parts are not an unbracketed run's
+        h.update(b"bracket\0" + exemplars_digest(other).encode())
     return h.hexdigest()
 
 

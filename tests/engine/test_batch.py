@@ -239,6 +239,8 @@ def test_parts_are_keyed_by_scene_exemplars_and_settings(scenes, exemplars, sett
     assert part_name(scene, digest, replace(settings, score_threshold=0.5)) != name
     other = ExemplarSet({"car": exemplars.embeddings["car"] + 1e-3}, {"car": 1.0}, exemplars.model_id)
     assert part_name(scene, exemplars_digest(other), settings) != name
+    bracketed = replace(exemplars, bracket=(ExemplarSet({"car": exemplars.embeddings["car"]}, {"car": 0.5}, exemplars.model_id),))
+    assert exemplars_digest(bracketed) != digest  # a bracketed run's parts are its own
 
     table = {"rings_map": np.zeros((2, 5, 2)), "category": np.array(["car", "ship"], dtype=object),
              "score": np.array([0.9, 0.4]), "cx_map": np.array([1.0, 2.0]), "cy_map": np.array([3.0, 4.0]),
@@ -318,6 +320,7 @@ def test_cli_refuses_exemplars_of_another_model_before_running(scenes, model_dir
     (["--exemplars", "x.npz", "--scene", "a.tif"], "either --exemplars"),
     ([], "either --exemplars"),
     (["--exemplars", "x.npz", "--point", "1,1:car"], "need --scene"),
+    (["--exemplars", "x.npz", "--bracket"], "need --scene"),
     (["--exemplars", "x.npz", "--scheduler", "tcp://h:8786", "--workers", "2"], "with --scheduler"),
 ])
 def test_cli_batch_usage_errors(argv, phrase, tmp_path, capsys):
