@@ -354,7 +354,11 @@ class Session:
         if len(sets) == 1:
             return self._detect_at(exemplars, score_threshold, progress, cancel)
         t0, calls0, hits0, enc0, head0 = time.perf_counter(), self.encoder_calls, self.cache_hits, self.seconds_encode, self.seconds_head
-        results = [self._detect_at(one, score_threshold, _sub_progress(progress, i / len(sets), (i + 1) / len(sets)), cancel)
+        threshold = DEFAULT_SCORE_THRESHOLD if score_threshold is None else float(score_threshold)
+        # the other factors' detections count BRACKET_WEIGHT of their score: they must score
+        # threshold / BRACKET_WEIGHT to reach the threshold once merged
+        results = [self._detect_at(one, threshold / (1.0 if i == 0 else BRACKET_WEIGHT),
+                                   _sub_progress(progress, i / len(sets), (i + 1) / len(sets)), cancel)
                    for i, one in enumerate(sets)]
         merged = merge_bracket(results)
         merged.stats = {**self._stats_since(t0, calls0, hits0, enc0, head0, sum(r.stats["tiles"] for r in results)),
