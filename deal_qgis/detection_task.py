@@ -84,7 +84,7 @@ class DetectionTask(QgsTask):
         started = time.perf_counter()
         try:
             entry = self._entry()
-            entry.session.bracket = self.settings.bracket and entry.session.fixed_scale is None  # not a feature setting
+            entry.session.bracket = self.settings.bracket  # not a feature setting: the cached session takes it per run
             calls_before = entry.session.encoder_calls
             result = entry.session.detect(self.prompts, score_threshold=self.settings.score_threshold or None,
                                           progress=self._progress, cancel=self.isCanceled)

@@ -6,7 +6,17 @@ from dataclasses import dataclass, fields
 
 from qgis.core import QgsSettings
 
+from .translation import tr
+
 DEVICES = ("auto", "cpu", "cuda")
+
+
+def bracket_texts() -> tuple[str, str]:
+    """Label and help of the scale-bracketing option (the panel's checkbox and the Processing parameter)."""
+    return (tr("Also one step finer and coarser (slower)"),
+            tr("Scale bracketing: each category is also detected at a scale one step below and above "
+               "the one its clicks chose, and the results merged. About a point more accuracy for "
+               "every kind of object, at about 3.5 times the encoding time."))
 _PREFIX = "deal/"
 
 

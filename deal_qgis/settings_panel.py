@@ -6,7 +6,7 @@ from qgis.gui import QgsCollapsibleGroupBox, QgsFileWidget
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
-from .settings import DEVICES, DealSettings
+from .settings import DEVICES, DealSettings, bracket_texts
 from .translation import tr
 
 
@@ -53,10 +53,9 @@ class SettingsPanel(QgsCollapsibleGroupBox):
         self.output.setStorageMode(QgsFileWidget.GetDirectory)
         self.output.lineEdit().setPlaceholderText(tr("temporary layers"))
         self.output.setToolTip(tr("Folder where detections (GeoPackage) and density (GeoTIFF) are saved; empty = temporary layers."))
-        self.bracket = QCheckBox(tr("Also one step finer and coarser (slower)"), self)
-        self.bracket.setToolTip(tr("Scale bracketing: each category is also detected at a scale one step below and above "
-                                   "the one its clicks chose, and the results merged. About a point more accuracy for "
-                                   "every kind of object, at about 3.5 times the encoding time."))
+        label, help_text = bracket_texts()
+        self.bracket = QCheckBox(label, self)
+        self.bracket.setToolTip(help_text)
         form = QFormLayout(self)
         form.addRow(tr("Model folder"), self.model)
         form.addRow(tr("Tile size (px)"), self.tile_size)

@@ -107,7 +107,7 @@ class Session:
             raise InvalidRasterError(f"the raster is empty ({source.width} x {source.height} pixels)")
         self.cache = cache if cache is not None else FeatureCache()
         self.fixed_scale = None if scale == "auto" else float(scale)
-        self.bracket = bool(bracket) and self.fixed_scale is None
+        self.bracket = bool(bracket)  # may be changed between runs; used only with the automatic scale
         self.object_px = float(md.target_object_px * OBJECT_ZOOM if object_px is None else object_px)
         if not 4.0 <= self.object_px <= self.tile_size / 4:
             raise SettingsError(f"object size must be between 4 and {self.tile_size // 4} model pixels "
@@ -302,8 +302,9 @@ class Session:
     def exemplars(self, prompts: list[PointPrompt], progress: Progress | None = None, cancel: Cancel | None = None) -> ExemplarSet:
         """Embeddings of the clicks, per category, at each category's scale (encodes the clicked tiles)."""
         self._validate(prompts)
+        groups = group_by_category(prompts)
         emb, scales, sizes = {}, {}, {}
-        for name, group in group_by_category(prompts).items():
+        for name, group in groups.items():
             _check(cancel)
             if progress:
                 progress(0.0, f"reading the '{name}' clicks")
@@ -311,9 +312,9 @@ class Session:
             emb[name] = np.stack([self._embed(p, scale)[0] for p in group])
             scales[name], sizes[name] = scale, size
         bracket = []
-        for step in BRACKET_STEPS if self.bracket else ():
+        for step in BRACKET_STEPS if self.bracket and self.fixed_scale is None else ():
             emb_b, scales_b = {}, {}
-            for name, group in group_by_category(prompts).items():
+            for name, group in groups.items():
                 index = PROBE_SCALES.index(scales[name]) + step
                 if 0 <= index < len(PROBE_SCALES):
                     _check(cancel)
@@ -350,11 +351,11 @@ class Session:
         a bracket (``exemplars.bracket``) each category is also detected at the neighbouring
         factors and the detections merged: one box per object, the surest; the density map and
         the estimated counts are those of each category's own factor."""
+        threshold = DEFAULT_SCORE_THRESHOLD if score_threshold is None else float(score_threshold)
         sets = [exemplars, *exemplars.bracket]
         if len(sets) == 1:
-            return self._detect_at(exemplars, score_threshold, progress, cancel)
+            return self._detect_at(exemplars, threshold, progress, cancel)
         t0, calls0, hits0, enc0, head0 = time.perf_counter(), self.encoder_calls, self.cache_hits, self.seconds_encode, self.seconds_head
-        threshold = DEFAULT_SCORE_THRESHOLD if score_threshold is None else float(score_threshold)
         # the other factors' detections count BRACKET_WEIGHT of their score: they must score
         # threshold / BRACKET_WEIGHT to reach the threshold once merged
         results = [self._detect_at(one, threshold / (1.0 if i == 0 else BRACKET_WEIGHT),
@@ -365,15 +366,14 @@ class Session:
                         "bracket_scales": merged.stats["bracket_scales"]}
         return merged
 
-    def _detect_at(self, exemplars: ExemplarSet, score_threshold: float | None = None,
+    def _detect_at(self, exemplars: ExemplarSet, threshold: float,
                    progress: Progress | None = None, cancel: Cancel | None = None) -> DetectionResult:
-        """Every category of ``exemplars`` detected at its one factor."""
+        """Every category of ``exemplars`` detected at its one factor, detections scoring at least ``threshold``."""
         if exemplars.model_id != self.model.model_id:
             raise PromptError(f"these exemplars were made with model {exemplars.model_id}, not {self.model.model_id}; "
                               "click again with the current model")
         if not exemplars.categories:
             raise NoPromptsError("the exemplar set is empty: click at least one object")
-        threshold = DEFAULT_SCORE_THRESHOLD if score_threshold is None else float(score_threshold)
         names = exemplars.categories
         t0 = time.perf_counter()
         calls0, hits0, enc0, head0 = self.encoder_calls, self.cache_hits, self.seconds_encode, self.seconds_head

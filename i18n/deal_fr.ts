@@ -301,12 +301,12 @@
         <translation>Ouvrir le panneau DEAL : cliquez sur un objet, trouvez tous les objets de ce type</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="68"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="69"/>
         <source>Detect small objects from point prompts</source>
         <translation>Détecter de petits objets à partir de points</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="71"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="72"/>
         <source>Finds every object like the clicked ones (cars, ships, aircraft...) in a raster.</source>
         <translation>Trouve dans un raster tous les objets semblables à ceux cliqués (voitures, navires, avions…).</translation>
     </message>
@@ -326,12 +326,12 @@
         <translation>Attribut des points d'exemple contenant la catégorie de chaque point, par ex. « vehicle » ou « ship ». Les points de même catégorie forment un type d'objet.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="64"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="63"/>
         <source>Score threshold</source>
         <translation>Seuil de score</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="98"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="99"/>
         <source>Detections scoring below this (0 to 1) are dropped: raise it for fewer false alarms, lower it to miss fewer objects. Not set: the model&apos;s own threshold.</source>
         <translation>Les détections dont le score est inférieur (0 à 1) sont écartées : augmentez-le pour moins de fausses alertes, baissez-le pour manquer moins d'objets. Non défini : le seuil du modèle.</translation>
     </message>
@@ -486,7 +486,7 @@
         <translation>auto : le GPU (CUDA) quand onnxruntime peut en utiliser un, sinon le CPU. cuda échoue avec un message clair si aucun GPU n'est disponible.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="61"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="60"/>
         <source>Model folder</source>
         <translation>Dossier du modèle</translation>
     </message>
@@ -581,22 +581,22 @@
         <translation>Dossier où sont enregistrées les détections (GeoPackage) et la densité (GeoTIFF) ; vide = couches temporaires.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="62"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="61"/>
         <source>Tile size (px)</source>
         <translation>Taille des tuiles (px)</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="63"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="62"/>
         <source>Tile overlap (px)</source>
         <translation>Recouvrement des tuiles (px)</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="65"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="64"/>
         <source>Device</source>
         <translation>Processeur de calcul</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="66"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="65"/>
         <source>Output folder</source>
         <translation>Dossier de sortie</translation>
     </message>
@@ -626,7 +626,7 @@
         <translation>Ce tuilage est inutilisable : {}. Modifiez la taille des tuiles ou le recouvrement, ou laissez-les vides pour utiliser ceux du modèle.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="80"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="81"/>
         <source>Click one object of each kind (one point per object, with its category in an attribute) and DEAL finds all objects of those kinds across the whole raster.
 Outputs: the objects as rectangles in the raster&apos;s CRS with their category, score and size in metres; a table of counts per category; and a density raster (one band per category).
 The raster is encoded tile by tile once; later runs on the same raster with other points reuse that encoding (in this QGIS session, or across sessions with a feature cache folder).</source>
@@ -635,7 +635,7 @@ Sorties : les objets sous forme de rectangles dans le SCR du raster avec leur ca
 Le raster est encodé une seule fois, tuile par tuile ; les exécutions suivantes sur le même raster avec d'autres points réutilisent cet encodage (dans cette session QGIS, ou entre sessions avec un dossier de cache des caractéristiques).</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="93"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="94"/>
         <source>One point per kind is enough; more points of a kind make it more reliable.</source>
         <translation>Un point par type suffit ; plusieurs points d'un même type rendent la détection plus fiable.</translation>
     </message>
@@ -742,17 +742,17 @@ La détection examine chaque type d'objet à la résolution qui l'amène à la t
         <translation>DEAL a besoin du ou des paquets Python {0}, que ce QGIS ne peut pas importer. Installez-les depuis le panneau DEAL (Extensions &gt; DEAL) ou exécutez : {1}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="56"/>
+        <location filename="../../work/main/deal_qgis/settings.py" line="16"/>
         <source>Also one step finer and coarser (slower)</source>
         <translation>Aussi un cran plus fin et plus grossier (plus lent)</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="57"/>
+        <location filename="../../work/main/deal_qgis/settings.py" line="16"/>
         <source>Scale bracketing: each category is also detected at a scale one step below and above the one its clicks chose, and the results merged. About a point more accuracy for every kind of object, at about 3.5 times the encoding time.</source>
         <translation>Encadrement d'échelle : chaque catégorie est aussi détectée à une échelle un cran en dessous et au-dessus de celle choisie par ses clics, et les résultats fusionnés. Environ un point de précision en plus pour chaque type d'objet, pour environ 3,5 fois le temps d'encodage.</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="67"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="66"/>
         <source>Scale</source>
         <translation>Échelle</translation>
     </message>

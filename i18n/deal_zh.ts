@@ -301,12 +301,12 @@
         <translation>打开 DEAL 面板：点击一个目标，找到所有同类目标</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="68"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="69"/>
         <source>Detect small objects from point prompts</source>
         <translation>根据提示点检测小目标</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="71"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="72"/>
         <source>Finds every object like the clicked ones (cars, ships, aircraft...) in a raster.</source>
         <translation>在栅格中找到所有与点击目标相似的目标（汽车、船舶、飞机……）。</translation>
     </message>
@@ -326,12 +326,12 @@
         <translation>提示点中保存每个点类别的属性，例如“vehicle”或“ship”。类别相同的点构成一类目标。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="64"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="63"/>
         <source>Score threshold</source>
         <translation>得分阈值</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="98"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="99"/>
         <source>Detections scoring below this (0 to 1) are dropped: raise it for fewer false alarms, lower it to miss fewer objects. Not set: the model&apos;s own threshold.</source>
         <translation>得分低于此值（0 到 1）的检测将被丢弃：调高可减少误报，调低可减少漏检。未设置：使用模型自身的阈值。</translation>
     </message>
@@ -486,7 +486,7 @@
         <translation>auto：onnxruntime 可使用 GPU（CUDA）时使用 GPU，否则使用 CPU。选择 cuda 而没有可用 GPU 时，会给出明确的错误信息。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="61"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="60"/>
         <source>Model folder</source>
         <translation>模型文件夹</translation>
     </message>
@@ -581,22 +581,22 @@
         <translation>保存检测结果（GeoPackage）和密度（GeoTIFF）的文件夹；留空 = 临时图层。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="62"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="61"/>
         <source>Tile size (px)</source>
         <translation>瓦片大小（像素）</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="63"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="62"/>
         <source>Tile overlap (px)</source>
         <translation>瓦片重叠（像素）</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="65"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="64"/>
         <source>Device</source>
         <translation>计算设备</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="66"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="65"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
@@ -626,7 +626,7 @@
         <translation>无法使用该瓦片设置：{}。请修改瓦片大小或重叠量，或留空以使用模型自身的设置。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="80"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="81"/>
         <source>Click one object of each kind (one point per object, with its category in an attribute) and DEAL finds all objects of those kinds across the whole raster.
 Outputs: the objects as rectangles in the raster&apos;s CRS with their category, score and size in metres; a table of counts per category; and a density raster (one band per category).
 The raster is encoded tile by tile once; later runs on the same raster with other points reuse that encoding (in this QGIS session, or across sessions with a feature cache folder).</source>
@@ -635,7 +635,7 @@ The raster is encoded tile by tile once; later runs on the same raster with othe
 栅格只按瓦片编码一次；之后在同一栅格上使用其他点的运行会复用该编码（在本次 QGIS 会话中，或配合特征缓存文件夹跨会话复用）。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="93"/>
+        <location filename="../../work/main/deal_qgis/processing/detect_algorithm.py" line="94"/>
         <source>One point per kind is enough; more points of a kind make it more reliable.</source>
         <translation>每类一个点即可；同类多个点会更可靠。</translation>
     </message>
@@ -742,17 +742,17 @@ Detection looks at each kind of object at the resolution that brings it to the m
         <translation>DEAL 需要 Python 包 {0}，但此 QGIS 无法导入。请在 DEAL 面板（插件 &gt; DEAL）中安装，或运行：{1}</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="56"/>
+        <location filename="../../work/main/deal_qgis/settings.py" line="16"/>
         <source>Also one step finer and coarser (slower)</source>
         <translation>同时在更细和更粗一级尺度上检测（较慢）</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="57"/>
+        <location filename="../../work/main/deal_qgis/settings.py" line="16"/>
         <source>Scale bracketing: each category is also detected at a scale one step below and above the one its clicks chose, and the results merged. About a point more accuracy for every kind of object, at about 3.5 times the encoding time.</source>
         <translation>尺度包围：每个类别还会在其点击所选尺度的上下各一级尺度上检测，并合并结果。每类目标的精度约提高一个百分点，编码时间约为 3.5 倍。</translation>
     </message>
     <message>
-        <location filename="../../work/main/deal_qgis/settings_panel.py" line="67"/>
+        <location filename="../../work/main/deal_qgis/settings_panel.py" line="66"/>
         <source>Scale</source>
         <translation>尺度</translation>
     </message>

@@ -27,6 +27,7 @@ from engine.results import DetectionResult
 
 from ..plugin_paths import icon_path
 from ..result_layers import detection_layer, write_density
+from ..settings import bracket_texts
 from ..translation import tr
 from .feedback_bridge import FeedbackBridge, run_with_analyst_errors
 from .help_text import algorithm_help
@@ -98,10 +99,9 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
         threshold.setHelp(tr("Detections scoring below this (0 to 1) are dropped: raise it for fewer false "
                              "alarms, lower it to miss fewer objects. Not set: the model's own threshold."))
         self.addParameter(threshold)
-        bracket = QgsProcessingParameterBoolean(BRACKET, tr("Also one step finer and coarser (slower)"), False, optional=True)
-        bracket.setHelp(tr("Scale bracketing: each category is also detected at a scale one step below and above "
-                           "the one its clicks chose, and the results merged. About a point more accuracy for "
-                           "every kind of object, at about 3.5 times the encoding time."))
+        label, help_text = bracket_texts()
+        bracket = QgsProcessingParameterBoolean(BRACKET, label, False, optional=True)
+        bracket.setHelp(help_text)
         self.addParameter(bracket)
         add_engine_parameters(self)
 
@@ -141,7 +141,7 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
                 feedback.pushInfo(tr("Reusing the encoded raster of an earlier run."))
             # counted on the Session: result.stats leaves out the tiles read to embed the clicks
             calls_before, hits_before = session.encoder_calls, session.cache_hits
-            session.bracket = self.parameterAsBool(parameters, BRACKET, context) and session.fixed_scale is None
+            session.bracket = self.parameterAsBool(parameters, BRACKET, context)
             result = session.detect(prompts, score_threshold=threshold, progress=bridge.progress,
                                     cancel=bridge.cancel)
             encoded = session.encoder_calls - calls_before

@@ -27,6 +27,7 @@ from ..errors import ModelError
 from .config import ModelConfig
 from .deal import DealPromptHead, build
 from .export import HEAD_FILE, export_onnx
+from .point_prompt import bn_affine
 
 _PREFIX = "head."
 
@@ -48,11 +49,6 @@ def _export_head(head: DealPromptHead, cfg: ModelConfig, head_source: str) -> di
         return _initializers(Path(tmp) / HEAD_FILE)[0]
 
 
-def _bn_scale_shift(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    return scale, bn.bias - bn.running_mean * scale
-
-
 def _candidates(head: DealPromptHead) -> dict[tuple[str, str], np.ndarray]:
     """Every expression of the head's parameters an anonymous export constant can be."""
     out: dict[tuple[str, str], np.ndarray] = {}
@@ -63,12 +59,12 @@ def _candidates(head: DealPromptHead) -> dict[tuple[str, str], np.ndarray]:
             elif isinstance(m, nn.Conv2d) and m.kernel_size == (1, 1):
                 out[("conv_matrix", name)] = m.weight[:, :, 0, 0].numpy()
             elif isinstance(m, nn.BatchNorm2d):
-                scale, shift = _bn_scale_shift(m)
+                scale, shift = bn_affine(m)
                 out[("bn_scale_col", name)] = scale.numpy()[:, None]
                 out[("bn_scale_mid", name)] = scale.numpy()[None, :, None]
                 out[("bn_shift_col", name)] = shift.numpy()[:, None]
             if isinstance(m, nn.Sequential) and len(m) >= 2 and isinstance(m[0], nn.Conv2d) and isinstance(m[1], nn.BatchNorm2d):
-                scale, shift = _bn_scale_shift(m[1])
+                scale, shift = bn_affine(m[1])
                 bias = m[0].bias * scale if m[0].bias is not None else 0.0
                 out[("fused_weight", name)] = (m[0].weight * scale[:, None, None, None]).numpy()
                 out[("fused_bias", name)] = (shift + bias).numpy()
