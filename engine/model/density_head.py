@@ -19,9 +19,10 @@ class DensityHead(nn.Module):
     ``boxes_at`` evaluates the box branch at selected cells only (inference).
     """
 
-    def __init__(self, dim: int, act: type[nn.Module] = nn.SiLU):
+    def __init__(self, dim: int, act: type[nn.Module] = nn.SiLU, context: bool = True):
         super().__init__()
-        self.heat = nn.Sequential(SeparableConv(dim, dim, act), nn.Conv2d(dim, 1, 1))
+        # ``context=False`` (the lighter head): the heat map straight from the correlation by a 1x1 conv
+        self.heat = nn.Sequential(SeparableConv(dim, dim, act) if context else nn.Identity(), nn.Conv2d(dim, 1, 1))
         self.count = nn.Conv2d(dim, 1, 1)
         self.box = nn.Sequential(SeparableConv(dim, dim, act), nn.Conv2d(dim, 4, 1))
         nn.init.constant_(self.heat[-1].bias, bias_for_prior(0.01))

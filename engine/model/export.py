@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -69,9 +70,15 @@ def _export_graphs(encoder, head, cfg: ModelConfig, tmp_enc: Path, tmp_head: Pat
                                         "p32": {2: "h32", 3: "w32"}, "size": {2: "h8", 3: "w8"}},
                           opset_version=OPSET, dynamo=False)
         p8, p16, p32, _ = encoder(image)
+    _export_head_graph(head, cfg, (p8, p16, p32), tmp_head, head_source)
+
+
+def _export_head_graph(head, cfg: ModelConfig, feats: tuple, tmp_head: Path, head_source: str) -> None:
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         ex = torch.randn(2, 3, cfg.dim)
         mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
-        torch.onnx.export(PromptHeadExport(head, head_source).eval(), (p8, p16, p32, ex, mask), str(tmp_head),
+        torch.onnx.export(PromptHeadExport(head, head_source).eval(), (*feats, ex, mask), str(tmp_head),
                           input_names=["p8", "p16", "p32", "exemplars", "exemplar_mask"],
                           output_names=["density", "count_density", "boxes", "scores", "valid", "count"],
                           dynamic_axes={"p8": {2: "h8", 3: "w8"}, "p16": {2: "h16", 3: "w16"}, "p32": {2: "h32", 3: "w32"},
@@ -79,3 +86,40 @@ def _export_graphs(encoder, head, cfg: ModelConfig, tmp_enc: Path, tmp_head: Pat
                                         "density": {0: "K", 1: "h8", 2: "w8"}, "count_density": {0: "K", 1: "h8", 2: "w8"},
                                         "boxes": {0: "K", 1: "Q"}, "scores": {0: "K", 1: "Q"}, "valid": {0: "K", 1: "Q"}, "count": {0: "K"}},
                           opset_version=OPSET, dynamo=False)
+
+
+def export_head_on_encoder(head: DealPromptHead, cfg: ModelConfig, encoder_dir: str | Path, out_dir: str | Path,
+                           extra_meta: dict | None = None, head_source: str = "decoder") -> Path:
+    """Write a model folder whose encoder is ``encoder_dir``'s ``encoder.onnx`` (unchanged weights) and whose
+    prompt head is ``head``: a head trained on that frozen encoder (``deal train --from-model``).
+
+    The content hash covers the encoder's own hash and the new head, so feature caches of the old
+    model are not reused for a different head's model id (the features themselves are the same).
+    """
+    import numpy as np
+    import onnxruntime as ort
+
+    src, out = Path(encoder_dir) / ENCODER_FILE, Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    head.eval()
+    session = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"])
+    base_meta = session.get_modelmeta().custom_metadata_map
+    base_hash = base_meta.get("encoder_content_hash") or base_meta.get("content_hash", "")  # the encoder weights' identity
+    image = np.random.default_rng(0).random((1, 3, 256, 256), dtype=np.float32)
+    feats = tuple(torch.from_numpy(a) for a in session.run(None, {"image": image})[:3])
+    tmp_enc, tmp_head = out / (ENCODER_FILE + ".tmp"), out / (HEAD_FILE + ".tmp")
+    shutil.copyfile(src, tmp_enc)
+    _export_head_graph(head, cfg, feats, tmp_head, head_source)
+    digest = hashlib.sha256(f"encoder:{base_hash}".encode())
+    for name, tensor in sorted(head.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().numpy().tobytes())
+    digest.update(head_source.encode())
+    meta = {"deal_format": FORMAT_VERSION, "config": cfg.to_json(), "content_hash": digest.hexdigest()[:16], "head_source": head_source,
+            "encoder_content_hash": base_hash,
+            **{k: json.dumps(v) if not isinstance(v, str) else v for k, v in (extra_meta or {}).items()}}
+    for tmp, kind in ((tmp_enc, "encoder"), (tmp_head, "prompt_head")):
+        _add_metadata(tmp, {**meta, "graph": kind})
+    os.replace(tmp_enc, out / ENCODER_FILE)
+    os.replace(tmp_head, out / HEAD_FILE)
+    return out

@@ -21,6 +21,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--model-version", default=None, metavar="X.Y.Z",
                    help="version written into the model's metadata (default: the checkpoint's); "
                         "give a new one for every model you ship, since cached features are keyed by it")
+    p.add_argument("--encoder-from", metavar="DIR", default=None,
+                   help="for a head trained with `deal train --from-model`: the model folder holding that frozen encoder "
+                        "(default: the folder recorded in the checkpoint); its encoder must be the one the head was trained on")
     p.add_argument("--head-source", choices=("decoder", "dense"), default="decoder",
                    help="final boxes from the decoder (default) or the dense proposals (ablation)")
     p.set_defaults(run=run)
@@ -50,8 +53,21 @@ def run(args) -> int:
             raise ModelError(f"--model-version must look like 1.2.3, got {args.model_version!r}")
         cfg.version = args.model_version
     enc, head = build(cfg, pretrained=args.untrained and not args.tiny)
-    if not args.untrained:
-        load_weights(Path(args.checkpoint), enc, head)
-    out = export_onnx(enc, head, cfg, args.out, extra, head_source=args.head_source)
+    frozen = extra.get("frozen_encoder") if not args.untrained else None
+    if frozen:  # a head trained on an exported model's frozen encoder: that encoder graph is reused as it is
+        from ..training.frozen_encoder import encoder_hash
+        from .export import export_head_on_encoder
+
+        folder = args.encoder_from or frozen["folder"]
+        found = encoder_hash(folder)
+        if found != frozen["content_hash"]:
+            raise ModelError(f"{folder}/encoder.onnx is not the encoder this head was trained on (content hash {found}, "
+                             f"the checkpoint expects {frozen['content_hash']}); give the right folder with --encoder-from")
+        load_weights(Path(args.checkpoint), None, head)
+        out = export_head_on_encoder(head, cfg, folder, args.out, extra, head_source=args.head_source)
+    else:
+        if not args.untrained:
+            load_weights(Path(args.checkpoint), enc, head)
+        out = export_onnx(enc, head, cfg, args.out, extra, head_source=args.head_source)
     print(f"exported {cfg.name} to {out}")
     return 0

@@ -52,11 +52,12 @@ class Correlation(nn.Module):
     batch norm is folded into those weights too.
     """
 
-    def __init__(self, dim: int, temperature: float = 10.0, act: type[nn.Module] = nn.SiLU):
+    def __init__(self, dim: int, temperature: float = 10.0, act: type[nn.Module] = nn.SiLU, context: bool = True):
         super().__init__()
         self.temperature = temperature
         self.gate = nn.Linear(dim, dim)
-        self.fuse = nn.Sequential(ConvNormAct(dim + 2, dim, 1, act=act), SeparableConv(dim, dim, act))
+        # ``context=False`` (the lighter head): no 3x3 separable conv after the 1x1 fusion
+        self.fuse = nn.Sequential(ConvNormAct(dim + 2, dim, 1, act=act), SeparableConv(dim, dim, act) if context else nn.Identity())
 
     def forward(self, f: torch.Tensor, kernels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         k = kernels.shape[0]

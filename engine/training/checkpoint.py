@@ -13,9 +13,11 @@ from torch import nn
 from ..model.config import ModelConfig
 
 
-def save_weights(path: Path, encoder: nn.Module, head: nn.Module, cfg: ModelConfig, extra: dict | None = None) -> None:
-    """Write ``encoder.*`` and ``head.*`` tensors plus the config (in the safetensors metadata), atomically."""
-    tensors = {f"encoder.{k}": v.detach().contiguous() for k, v in encoder.state_dict().items()}
+def save_weights(path: Path, encoder: nn.Module | None, head: nn.Module, cfg: ModelConfig, extra: dict | None = None) -> None:
+    """Write ``encoder.*`` and ``head.*`` tensors plus the config (in the safetensors metadata), atomically.
+
+    ``encoder=None``: a head trained on a frozen exported encoder (``extra["frozen_encoder"]`` names it)."""
+    tensors = {f"encoder.{k}": v.detach().contiguous() for k, v in (encoder.state_dict().items() if encoder is not None else ())}
     tensors.update({f"head.{k}": v.detach().contiguous() for k, v in head.state_dict().items()})
     meta = {"config": cfg.to_json(), **{k: json.dumps(v) for k, v in (extra or {}).items()}}
     tmp = path.with_name(path.name + ".tmp")

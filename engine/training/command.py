@@ -15,7 +15,9 @@ def add_parser(subparsers) -> None:
         epilog="examples:\n  deal train --out runs/deal-mnv2 --steps 3200\n  deal train --out runs/deal-mnv2 --resume\n"
                "  deal train --coco my.json --images imgs/ --out runs/mine\n"
                "  deal train --loso sen2ships --out runs/loso-ships   # leave one source out\n"
-               "  deal train --supervised --out runs/supervised       # the no-prompt baseline")
+               "  deal train --supervised --out runs/supervised       # the no-prompt baseline\n"
+               "  deal train --from-model resources/model --light-head --decoder-layers 2 --out runs/light\n"
+               "                                                      # only a new prompt head, on that model's frozen encoder")
     p.add_argument("--out", required=True, help="run folder (checkpoints, config.json, log.jsonl)")
     p.add_argument("--steps", type=int, default=3200)
     p.add_argument("--batch", type=int, default=8)
@@ -39,11 +41,17 @@ def add_parser(subparsers) -> None:
                    help="activation of the prompt head's convolutions (relu, the default since 0.2, fuses into "
                         "onnxruntime's convolutions; silu as in models before 0.2)")
     p.add_argument("--tiny", action="store_true", help="tiny random-init backbone (tests, smoke runs)")
+    p.add_argument("--from-model", metavar="DIR",
+                   help="train only a prompt head, on the frozen encoder of this exported model folder, starting from "
+                        "its head's weights (export the checkpoint with `deal export`, which reuses that encoder)")
+    p.add_argument("--decoder-layers", type=int, default=None, metavar="N", help="decoder layers of the prompt head (default 3)")
+    p.add_argument("--light-head", action="store_true",
+                   help="the lighter prompt head: no 3x3 separable convs after the correlation and before the heat map")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from .datasets import leave_one_source_out, load_coco, load_shared, split_by_group
+    from .datasets import DatasetError, leave_one_source_out, load_coco, load_shared, split_by_group
     from .train import TrainConfig, train
 
     if args.coco:
@@ -52,11 +60,21 @@ def run(args) -> int:
         records = load_shared()
         records = leave_one_source_out(records, args.loso)[0] if args.loso else split_by_group(records)[0]
     model = {"backbone": "tiny"} if args.tiny else ({"backbone": args.backbone} if args.backbone != "mobilenet_v2" else {})
+    if args.from_model:
+        if args.tiny or args.backbone != "mobilenet_v2":
+            raise DatasetError("--from-model trains a head on that model's own encoder; leave out --tiny and --backbone")
+        model = {}
     if args.head_act != "relu":
         model["head_act"] = args.head_act
+    if args.decoder_layers is not None:
+        if not 1 <= args.decoder_layers <= 6:
+            raise DatasetError(f"--decoder-layers must be between 1 and 6, got {args.decoder_layers}")
+        model["decoder_layers"] = args.decoder_layers
+    if args.light_head:
+        model["dense_context"] = False
     tc = TrainConfig(out_dir=args.out, steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr,
                      seed=args.seed, threads=args.threads, pretrained=not args.tiny, model=model,
-                     warmup=args.warmup, supervised=args.supervised)
+                     warmup=args.warmup, supervised=args.supervised, from_model=args.from_model or "")
     ckpt = train(records, tc, resume=args.resume, cache_dir=Path(".cache/canonical"))
     print(json.dumps({"checkpoint": str(ckpt)}))
     return 0

@@ -46,6 +46,7 @@ class TrainConfig:
     freeze_blocks: int = 7  # backbone features[0:n] (stem to stride 8) frozen: generic filters, and their backward pass dominates CPU time
     pretrained: bool = True
     supervised: bool = False  # baseline: a learned vector per category replaces the clicked exemplars (no prompts)
+    from_model: str = ""  # an exported model folder: train only a prompt head on its frozen encoder, from its head's weights
     model: dict = field(default_factory=dict)  # ModelConfig overrides
 
 
@@ -76,9 +77,10 @@ def _freeze(encoder: torch.nn.Module, blocks: int) -> None:
                 p.requires_grad_(False)
 
 
-def _set_backbone_bn_eval(encoder: torch.nn.Module) -> None:
-    """Keep ImageNet BN statistics: batches of 8 crops are too small to re-estimate them."""
-    for m in encoder.backbone.modules():
+def _set_bn_eval(module: torch.nn.Module) -> None:
+    """Keep the batch norms' statistics: the backbone's ImageNet ones (batches of 8 crops are too
+    small to re-estimate them), a recovered head's folded ones (its exact function at the start)."""
+    for m in module.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.eval()
 
@@ -101,12 +103,25 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
                            f"the data also holds {', '.join(unknown)}: train DEAL instead, or leave those out")
     out = Path(tc.out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    frozen = None
+    if tc.from_model:  # a new head on an exported model's frozen encoder (engine/training/frozen_encoder.py)
+        from .frozen_encoder import FrozenEncoder, frozen_encoder_meta, head_from_model
+
+        frozen = FrozenEncoder(tc.from_model, tc.threads)
+        frozen_meta = {"frozen_encoder": frozen_encoder_meta(tc.from_model)}
+        if tc.supervised:
+            raise DatasetError("the supervised baseline trains the whole network; leave out the frozen-encoder model")
+        cfg, head, fresh = head_from_model(tc.from_model, tc.model)
+        log(f"head from {tc.from_model} (encoder {frozen.content_hash}, frozen); newly initialised: {', '.join(fresh) or 'none'}")
+        encoder, backbone_params = None, []
+        other = [p for p in head.parameters() if p.requires_grad]
+    else:
+        encoder, head = build(cfg, pretrained=tc.pretrained)
+        _freeze(encoder, tc.freeze_blocks)
+        backbone_params = [p for p in encoder.backbone.parameters() if p.requires_grad]
+        other = [p for n, p in list(encoder.named_parameters()) + [("h." + n, p) for n, p in head.named_parameters()]
+                 if p.requires_grad and not n.startswith("backbone.")]
     (out / "config.json").write_text(json.dumps({"train": asdict(tc), "model": json.loads(cfg.to_json())}, indent=2))
-    encoder, head = build(cfg, pretrained=tc.pretrained)
-    _freeze(encoder, tc.freeze_blocks)
-    backbone_params = [p for p in encoder.backbone.parameters() if p.requires_grad]
-    other = [p for n, p in list(encoder.named_parameters()) + [("h." + n, p) for n, p in head.named_parameters()]
-             if p.requires_grad and not n.startswith("backbone.")]
     class_vectors = torch.nn.Parameter(torch.randn(len(class_names), cfg.dim, generator=torch.Generator().manual_seed(tc.seed)))
     if tc.supervised:
         other.append(class_vectors)
@@ -137,16 +152,21 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
         f = lr_factor(step, tc.warmup, tc.steps)
         for g, base in zip(opt.param_groups, base_lrs):
             g["lr"] = base * f
-        encoder.train(); head.train(); _set_backbone_bn_eval(encoder)
+        head.train()
+        if encoder is not None:
+            encoder.train(); _set_bn_eval(encoder.backbone)
+        else:  # the recovered head's batch norms are its trained statistics folded in: keep them
+            _set_bn_eval(head)
         batch = [sampler.sample(rng) for _ in range(tc.batch)]
         images_t = torch.from_numpy(np.stack([b[0] for b in batch])).permute(0, 3, 1, 2).float() / 255.0
         t_step = time.time()
-        p8, p16, p32, size = encoder(images_t)
+        p8, p16, p32, size = frozen(images_t) if frozen is not None else encoder(images_t)
         total = 0.0
         logs: dict[str, float] = {}
         n_sets = 0
         for bi, (_, boxes, cats) in enumerate(batch):
-            total = total + size_loss(size[bi], boxes, stride) / tc.batch
+            if encoder is not None:  # the size head is the encoder's
+                total = total + size_loss(size[bi], boxes, stride) / tc.batch
             prompts = initial_prompts(boxes, cats, rng)
             cycle = "intra" if step % 2 == 0 else "inter"
             feats = (p8[bi:bi + 1], p16[bi:bi + 1], p32[bi:bi + 1])
@@ -179,7 +199,7 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
             logf.write(json.dumps(rec) + "\n"); logf.flush()
             log(json.dumps(rec))
         if (step + 1) % tc.checkpoint_every == 0 or step == tc.steps - 1:
-            save_weights(ckpt, encoder, head, cfg, {"step": step + 1})
+            save_weights(ckpt, encoder, head, cfg, {"step": step + 1, **(frozen_meta if frozen else {})})
             save_optimizer(opt_path, opt)
             if tc.supervised:
                 save_class_embeddings(out / CLASS_EMBEDDINGS_FILE, class_names, class_vectors.detach().numpy())

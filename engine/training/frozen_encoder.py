@@ -1,0 +1,105 @@
+"""Training a new prompt head on an exported model's frozen encoder.
+
+The training checkpoints of the shipped model are not kept; its two ONNX graphs are. The
+encoder graph computes the features exactly as the engine will at inference, and the prompt
+head's torch weights come back from its graph (:func:`engine.model.recover.recover_head`).
+So a head of another layout (fewer decoder layers, no dense context convs) can start from
+the shipped head's weights wherever the shapes agree and be fine-tuned on the very features it
+will see, without the 2.6 CPU-hours an encoder needs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import ModelError
+from ..model.config import ModelConfig
+from ..model.deal import DealPromptHead
+from ..model.export import ENCODER_FILE
+
+# Config fields a new head may change; the rest describe the encoder and how the engine feeds it.
+HEAD_FIELDS = ("decoder_layers", "dense_context", "head_act", "num_queries", "min_queries", "points", "ffn", "name", "version")
+
+
+def encoder_hash(model_dir: str | Path) -> str:
+    """What identifies the weights of the folder's ``encoder.onnx``: its ``encoder_content_hash`` (a
+    model whose head was trained on a frozen encoder) or else its ``content_hash``."""
+    import onnx
+
+    path = Path(model_dir) / ENCODER_FILE
+    if not path.is_file():
+        raise ModelError(f"{path} not found; give a model folder written by `deal export`")
+    meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    if "content_hash" not in meta:
+        raise ModelError(f"{path} has no content_hash in its metadata; it was not written by `deal export`")
+    return meta.get("encoder_content_hash") or meta["content_hash"]
+
+
+class FrozenEncoder:
+    """``encoder.onnx`` of a model folder as a callable on training batches.
+
+    ``__call__(images (B,3,H,W) float in [0,1]) -> (p8, p16, p32, size)`` torch tensors without
+    gradient, computed by onnxruntime image by image (the graph takes one tile at a time).
+    """
+
+    def __init__(self, model_dir: str | Path, threads: int = 2):
+        import onnxruntime as ort
+
+        self.folder = Path(model_dir)
+        self.content_hash = encoder_hash(model_dir)
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        opts.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(self.folder / ENCODER_FILE), opts, providers=["CPUExecutionProvider"])
+
+    def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        outs = [self.session.run(None, {"image": np.ascontiguousarray(im[None].numpy(), dtype=np.float32)}) for im in images]
+        return tuple(torch.from_numpy(np.concatenate([o[i] for o in outs])) for i in range(4))
+
+
+def head_from_model(model_dir: str | Path, overrides: dict) -> tuple[ModelConfig, DealPromptHead, list[str]]:
+    """``(config, head, fresh)``: a head of the model's config changed by ``overrides`` (only the
+    head's fields, :data:`HEAD_FIELDS`), holding the model's recovered head weights wherever a
+    parameter has the same name and shape; ``fresh`` names the parameters left at their
+    initialisation (new or reshaped)."""
+    from ..model.recover import recover_head
+
+    bad = sorted(set(overrides) - set(HEAD_FIELDS))
+    if bad:
+        raise ModelError(f"a head trained on a frozen encoder can change only {', '.join(HEAD_FIELDS)}; "
+                         f"not {', '.join(bad)} (they shape the encoder: train the whole model instead)")
+    base, old = recover_head(model_dir)
+    cfg = dataclasses.replace(base, **overrides)
+    head = DealPromptHead(cfg)
+    old_state = old.state_dict()
+    state = head.state_dict()
+    fresh = []
+    for name, value in state.items():
+        if name in old_state and old_state[name].shape == value.shape:
+            state[name] = old_state[name].clone()
+        elif not name.endswith("num_batches_tracked"):
+            fresh.append(name)
+    # The graph scores only the last decoder layer (the inner score heads came back random): the new
+    # last layer starts from the old last layer's score head, the inner ones from their prior.
+    last_old, last_new = base.decoder_layers - 1, cfg.decoder_layers - 1
+    for i in range(cfg.decoder_layers):
+        for part in ("weight", "bias"):
+            key = f"decoder.score_heads.{i}.{part}"
+            if i == last_new:
+                state[key] = old_state[f"decoder.score_heads.{last_old}.{part}"].clone()
+                fresh = [f for f in fresh if f != key]
+            elif i < last_old:  # random in the recovered head: back to the fresh head's prior
+                state[key] = head.state_dict()[key].clone()
+                fresh.append(key)
+    head.load_state_dict(state)
+    return cfg, head, sorted(set(fresh))
+
+
+def frozen_encoder_meta(model_dir: str | Path) -> dict:
+    """What a checkpoint records of the frozen encoder it was trained on (checked at export)."""
+    return {"folder": str(Path(model_dir)), "content_hash": encoder_hash(model_dir)}
+

@@ -1,0 +1,133 @@
+"""A new prompt head trained on an exported model's frozen encoder (``deal train --from-model``),
+then exported beside that unchanged encoder graph."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from engine.errors import ModelError  # noqa: E402
+from engine.model.export import ENCODER_FILE, export_onnx  # noqa: E402
+from engine.training.frozen_encoder import FrozenEncoder, head_from_model  # noqa: E402
+from engine.training.train import TrainConfig, train  # noqa: E402
+
+from test_recover import _trained_like  # noqa: E402
+from test_training_run import toy_records  # noqa: E402,F401  (fixture)
+
+
+@pytest.fixture()
+def exported(tmp_path):
+    cfg, enc, head = _trained_like(5)
+    export_onnx(enc, head, cfg, tmp_path / "base")
+    return tmp_path / "base", cfg, enc, head
+
+
+def _weights(path):
+    import onnx
+    from onnx import numpy_helper
+
+    return {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+
+
+def test_frozen_encoder_computes_the_exported_encoders_features(exported):
+    folder, _, enc, _ = exported
+    image = torch.rand(2, 3, 128, 160)
+    got = FrozenEncoder(folder, threads=1)(image)
+    with torch.no_grad():
+        want = [torch.cat(parts) for parts in zip(*(enc.eval()(im[None]) for im in image))]
+    assert [tuple(g.shape) for g in got] == [tuple(w.shape) for w in want] and not got[0].requires_grad
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), atol=1e-4)
+
+
+def test_a_lighter_head_starts_from_the_models_weights_where_the_shapes_agree(exported):
+    folder, cfg, _, head = exported
+    new_cfg, light, fresh = head_from_model(folder, {"decoder_layers": 2, "dense_context": False})
+    assert new_cfg.decoder_layers == 2 and not new_cfg.dense_context and new_cfg.backbone == cfg.backbone
+    assert len(light.decoder.layers) == 2 and isinstance(light.density.heat[0], torch.nn.Identity)
+    old, new = head.state_dict(), light.state_dict()
+    for key in ("decoder.layers.1.ffn.0.weight", "correlation.gate.weight", "density.heat.1.weight", "decoder.box_heads.1.layers.0.weight"):
+        torch.testing.assert_close(new[key], old[key])
+    # the graph scores only the last layer: the new last layer takes the old last layer's score head
+    torch.testing.assert_close(new["decoder.score_heads.1.weight"], old["decoder.score_heads.2.weight"])
+    assert "decoder.score_heads.0.weight" in fresh and "decoder.score_heads.1.weight" not in fresh
+    assert not any(k.startswith("density.heat.0") or k.startswith("correlation.fuse.1") for k in new)
+    with pytest.raises(ModelError, match="backbone"):
+        head_from_model(folder, {"backbone": "mobilenet_v2"})
+
+
+def test_head_training_on_a_frozen_encoder_exports_beside_that_encoder(exported, toy_records, tmp_path):  # noqa: F811
+    from engine.model.export_command import run as export_run
+    from engine.prompts import PointPrompt
+    from engine.raster_source import ArraySource
+    from engine.runtime import load_model
+    from engine.session import Session
+    from engine.training.checkpoint import load_weights
+
+    folder, cfg, _, head = exported
+    tc = TrainConfig(out_dir=str(tmp_path / "run"), steps=3, batch=2, crop=128, warmup=1, checkpoint_every=3, log_every=1,
+                     threads=1, train_queries=20, from_model=str(folder), model={"decoder_layers": 2, "dense_context": False})
+    lines = []
+    ckpt = train(toy_records, tc, log=lines.append, cache_dir=tmp_path / "cache")
+    assert any("frozen" in str(line) for line in lines)
+    saved_cfg, extra = load_weights(ckpt, None, None)
+    assert saved_cfg.decoder_layers == 2 and extra["frozen_encoder"]["folder"] == str(folder)
+    from safetensors import safe_open
+
+    with safe_open(str(ckpt), "pt") as f:
+        keys = list(f.keys())
+    assert keys and all(k.startswith("head.") for k in keys)  # the encoder is not copied into the checkpoint
+    _, trained = head_from_model(folder, {"decoder_layers": 2, "dense_context": False})[:2]
+    load_weights(ckpt, None, trained)
+    moved = trained.state_dict()["decoder.layers.0.ffn.0.weight"] - head.state_dict()["decoder.layers.0.ffn.0.weight"]
+    assert float(moved.abs().max()) > 0  # the head was trained
+    start = head_from_model(folder, {"decoder_layers": 2, "dense_context": False})[1].state_dict()
+    for key, value in trained.state_dict().items():  # batch norms kept their recovered (folded) statistics
+        if key.endswith("running_mean") or key.endswith("running_var"):
+            torch.testing.assert_close(value, start[key])
+
+    args = type("A", (), dict(checkpoint=str(ckpt), out=str(tmp_path / "light"), untrained=False, tiny=False, min_queries=None,
+                              model_version="0.3.0", head_source="decoder", encoder_from=None))
+    assert export_run(args) == 0
+    base_w, new_w = _weights(folder / ENCODER_FILE), _weights(tmp_path / "light" / ENCODER_FILE)
+    assert base_w.keys() == new_w.keys() and all(np.array_equal(base_w[k], new_w[k]) for k in base_w)
+    light = load_model(tmp_path / "light", device="cpu")
+    base = load_model(folder, device="cpu")
+    assert light.metadata.version == "0.3.0" and light.model_id != base.model_id
+    image = np.asarray(__import__("PIL.Image", fromlist=["Image"]).open(toy_records[0].path))
+    result = Session(ArraySource(image), light, scale=1.0).detect([PointPrompt(48.0, 34.0, "vehicle")], score_threshold=0.0)
+    assert len(result.boxes_px) > 0 and set(result.categories) == {"vehicle"}
+    from engine.model.recover import recover_head
+
+    again_cfg, _ = recover_head(tmp_path / "light")  # the lighter layout's graph can be recovered in turn
+    assert again_cfg.decoder_layers == 2 and not again_cfg.dense_context
+    from engine.training.frozen_encoder import encoder_hash
+
+    assert encoder_hash(tmp_path / "light") == encoder_hash(folder)  # same encoder weights, however many heads later
+
+    # the wrong encoder folder is refused before anything is written
+    other_cfg, other_enc, other_head = _trained_like(6)
+    export_onnx(other_enc, other_head, other_cfg, tmp_path / "other")
+    args.encoder_from, args.out = str(tmp_path / "other"), str(tmp_path / "wrong")
+    with pytest.raises(ModelError, match="not the encoder this head was trained on"):
+        export_run(args)
+    assert not (tmp_path / "wrong").exists()
+
+
+def test_cli_refuses_a_frozen_encoder_with_another_backbone(tmp_path, capsys):
+    from engine.cli import main
+
+    assert main(["train", "--out", str(tmp_path / "r"), "--from-model", str(tmp_path), "--tiny", "--steps", "1"]) == 2
+    assert "--from-model" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_models_exported_before_the_lighter_head_keep_their_dense_context():
+    from engine.model.config import ModelConfig
+
+    old = json.loads(ModelConfig().to_json())
+    del old["dense_context"]
+    assert ModelConfig.from_json(json.dumps(old)).dense_context is True
