@@ -48,12 +48,22 @@ def export_onnx(encoder: DealEncoder, head: DealPromptHead, cfg: ModelConfig, ou
     _export_graphs(encoder, head, cfg, tmp_enc, tmp_head, head_source)
     digest = hashlib.sha256()
     for module in (encoder, head):
-        for name, tensor in sorted(module.state_dict().items()):
-            digest.update(name.encode())
-            digest.update(tensor.detach().cpu().numpy().tobytes())
+        _hash_state(digest, module)
+    return _finish(out, cfg, digest, head_source, extra_meta or {})
+
+
+def _hash_state(digest, module) -> None:
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().numpy().tobytes())
+
+
+def _finish(out: Path, cfg: ModelConfig, digest, head_source: str, extra_meta: dict) -> Path:
+    """Stamp the metadata on both temporary graphs of ``out`` and move them in place."""
     digest.update(head_source.encode())
     meta = {"deal_format": FORMAT_VERSION, "config": cfg.to_json(), "content_hash": digest.hexdigest()[:16], "head_source": head_source,
-            **{k: json.dumps(v) if not isinstance(v, str) else v for k, v in (extra_meta or {}).items()}}
+            **{k: json.dumps(v) if not isinstance(v, str) else v for k, v in extra_meta.items()}}
+    tmp_enc, tmp_head = out / (ENCODER_FILE + ".tmp"), out / (HEAD_FILE + ".tmp")
     for tmp, kind in ((tmp_enc, "encoder"), (tmp_head, "prompt_head")):
         _add_metadata(tmp, {**meta, "graph": kind})
     os.replace(tmp_enc, out / ENCODER_FILE)
@@ -111,15 +121,5 @@ def export_head_on_encoder(head: DealPromptHead, cfg: ModelConfig, encoder_dir: 
     shutil.copyfile(src, tmp_enc)
     _export_head_graph(head, cfg, feats, tmp_head, head_source)
     digest = hashlib.sha256(f"encoder:{base_hash}".encode())
-    for name, tensor in sorted(head.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().numpy().tobytes())
-    digest.update(head_source.encode())
-    meta = {"deal_format": FORMAT_VERSION, "config": cfg.to_json(), "content_hash": digest.hexdigest()[:16], "head_source": head_source,
-            "encoder_content_hash": base_hash,
-            **{k: json.dumps(v) if not isinstance(v, str) else v for k, v in (extra_meta or {}).items()}}
-    for tmp, kind in ((tmp_enc, "encoder"), (tmp_head, "prompt_head")):
-        _add_metadata(tmp, {**meta, "graph": kind})
-    os.replace(tmp_enc, out / ENCODER_FILE)
-    os.replace(tmp_head, out / HEAD_FILE)
-    return out
+    _hash_state(digest, head)
+    return _finish(out, cfg, digest, head_source, {"encoder_content_hash": base_hash, **(extra_meta or {})})
