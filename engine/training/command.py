@@ -54,15 +54,13 @@ def run(args) -> int:
     from .datasets import DatasetError, leave_one_source_out, load_coco, load_shared, split_by_group
     from .train import TrainConfig, train
 
-    if args.coco:
-        records = load_coco(args.coco, args.images or Path(args.coco).parent, Path(args.coco).stem)
-    else:
-        records = load_shared()
-        records = leave_one_source_out(records, args.loso)[0] if args.loso else split_by_group(records)[0]
     model = {"backbone": "tiny"} if args.tiny else ({"backbone": args.backbone} if args.backbone != "mobilenet_v2" else {})
     if args.from_model:
         if args.tiny or args.backbone != "mobilenet_v2":
             raise DatasetError("--from-model trains a head on that model's own encoder; leave out --tiny and --backbone")
+        from .frozen_encoder import encoder_hash
+
+        encoder_hash(args.from_model)  # a wrong folder fails here, before the data is read
         model = {}
     if args.head_act != "relu":
         model["head_act"] = args.head_act
@@ -72,6 +70,12 @@ def run(args) -> int:
         model["decoder_layers"] = args.decoder_layers
     if args.light_head:
         model["dense_context"] = False
+    # the options are checked above, before the data is read
+    if args.coco:
+        records = load_coco(args.coco, args.images or Path(args.coco).parent, Path(args.coco).stem)
+    else:
+        records = load_shared()
+        records = leave_one_source_out(records, args.loso)[0] if args.loso else split_by_group(records)[0]
     tc = TrainConfig(out_dir=args.out, steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr,
                      seed=args.seed, threads=args.threads, pretrained=not args.tiny, model=model,
                      warmup=args.warmup, supervised=args.supervised, from_model=args.from_model or "")

@@ -22,7 +22,7 @@ from ..model.deal import DealPromptHead
 from ..model.export import ENCODER_FILE
 
 # Config fields a new head may change; the rest describe the encoder and how the engine feeds it.
-HEAD_FIELDS = ("decoder_layers", "dense_context", "head_act", "num_queries", "min_queries", "points", "ffn", "name", "version")
+HEAD_FIELDS = ("decoder_layers", "dense_context", "head_act", "num_queries", "min_queries", "points", "name", "version")
 
 
 def encoder_hash(model_dir: str | Path) -> str:

@@ -102,7 +102,6 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
         raise DatasetError(f"supervised training learns one vector per category of the model ({', '.join(class_names)}); "
                            f"the data also holds {', '.join(unknown)}: train DEAL instead, or leave those out")
     out = Path(tc.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     frozen = None
     if tc.from_model:  # a new head on an exported model's frozen encoder (engine/training/frozen_encoder.py)
         from .frozen_encoder import FrozenEncoder, frozen_encoder_meta, head_from_model
@@ -121,6 +120,7 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
         backbone_params = [p for p in encoder.backbone.parameters() if p.requires_grad]
         other = [p for n, p in list(encoder.named_parameters()) + [("h." + n, p) for n, p in head.named_parameters()]
                  if p.requires_grad and not n.startswith("backbone.")]
+    out.mkdir(parents=True, exist_ok=True)  # only once the model is built: a wrong --from-model leaves nothing behind
     (out / "config.json").write_text(json.dumps({"train": asdict(tc), "model": json.loads(cfg.to_json())}, indent=2))
     class_vectors = torch.nn.Parameter(torch.randn(len(class_names), cfg.dim, generator=torch.Generator().manual_seed(tc.seed)))
     if tc.supervised:

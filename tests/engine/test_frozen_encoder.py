@@ -118,11 +118,13 @@ def test_head_training_on_a_frozen_encoder_exports_beside_that_encoder(exported,
     assert not (tmp_path / "wrong").exists()
 
 
-def test_cli_refuses_a_frozen_encoder_with_another_backbone(tmp_path, capsys):
+def test_cli_refuses_a_frozen_encoder_with_another_backbone_or_no_model(tmp_path, capsys):
     from engine.cli import main
 
     assert main(["train", "--out", str(tmp_path / "r"), "--from-model", str(tmp_path), "--tiny", "--steps", "1"]) == 2
     assert "--from-model" in capsys.readouterr().err and not (tmp_path / "r").exists()
+    assert main(["train", "--out", str(tmp_path / "r"), "--from-model", str(tmp_path / "nowhere"), "--steps", "1"]) == 2
+    assert "encoder.onnx not found" in capsys.readouterr().err and not (tmp_path / "r").exists()
 
 
 def test_models_exported_before_the_lighter_head_keep_their_dense_context():
