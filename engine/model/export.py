@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import ModelError
 from .config import ModelConfig
 from .deal import DealEncoder, DealPromptHead, PromptHeadExport
 
@@ -18,6 +19,20 @@ ENCODER_FILE = "encoder.onnx"
 HEAD_FILE = "prompt_head.onnx"
 FORMAT_VERSION = "1"
 OPSET = 17
+
+
+def encoder_hash(model_dir: str | Path) -> str:
+    """What identifies the weights of the folder's ``encoder.onnx``: its ``encoder_content_hash`` (a
+    model whose head was trained on a frozen encoder) or else its ``content_hash``."""
+    import onnx
+
+    path = Path(model_dir) / ENCODER_FILE
+    if not path.is_file():
+        raise ModelError(f"{path} not found; give a model folder written by `deal export`")
+    meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    if "content_hash" not in meta:
+        raise ModelError(f"{path} has no content_hash in its metadata; it was not written by `deal export`")
+    return meta.get("encoder_content_hash") or meta["content_hash"]
 
 
 def _add_metadata(path: Path, meta: dict[str, str]) -> None:
@@ -113,8 +128,7 @@ def export_head_on_encoder(head: DealPromptHead, cfg: ModelConfig, encoder_dir: 
     out.mkdir(parents=True, exist_ok=True)
     head.eval()
     session = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"])
-    base_meta = session.get_modelmeta().custom_metadata_map
-    base_hash = base_meta.get("encoder_content_hash") or base_meta.get("content_hash", "")  # the encoder weights' identity
+    base_hash = encoder_hash(encoder_dir)
     image = np.random.default_rng(0).random((1, 3, 256, 256), dtype=np.float32)
     feats = tuple(torch.from_numpy(a) for a in session.run(None, {"image": image})[:3])
     tmp_enc, tmp_head = out / (ENCODER_FILE + ".tmp"), out / (HEAD_FILE + ".tmp")

@@ -52,20 +52,21 @@ def run(args) -> int:
         if not re.fullmatch(r"\d+\.\d+\.\d+", args.model_version):
             raise ModelError(f"--model-version must look like 1.2.3, got {args.model_version!r}")
         cfg.version = args.model_version
-    enc, head = build(cfg, pretrained=args.untrained and not args.tiny)
     frozen = extra.get("frozen_encoder") if not args.untrained else None
     if frozen:  # a head trained on an exported model's frozen encoder: that encoder graph is reused as it is
-        from ..training.frozen_encoder import encoder_hash
-        from .export import export_head_on_encoder
+        from .deal import DealPromptHead
+        from .export import encoder_hash, export_head_on_encoder
 
         folder = args.encoder_from or frozen["folder"]
         found = encoder_hash(folder)
         if found != frozen["content_hash"]:
             raise ModelError(f"{folder}/encoder.onnx is not the encoder this head was trained on (content hash {found}, "
                              f"the checkpoint expects {frozen['content_hash']}); give the right folder with --encoder-from")
+        head = DealPromptHead(cfg)
         load_weights(Path(args.checkpoint), None, head)
         out = export_head_on_encoder(head, cfg, folder, args.out, extra, head_source=args.head_source)
     else:
+        enc, head = build(cfg, pretrained=args.untrained and not args.tiny)
         if not args.untrained:
             load_weights(Path(args.checkpoint), enc, head)
         out = export_onnx(enc, head, cfg, args.out, extra, head_source=args.head_source)

@@ -58,7 +58,7 @@ def run(args) -> int:
     if args.from_model:
         if args.tiny or args.backbone != "mobilenet_v2":
             raise DatasetError("--from-model trains a head on that model's own encoder; leave out --tiny and --backbone")
-        from .frozen_encoder import encoder_hash
+        from ..model.export import encoder_hash
 
         encoder_hash(args.from_model)  # a wrong folder fails here, before the data is read
         model = {}

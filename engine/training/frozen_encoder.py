@@ -19,24 +19,10 @@ import torch
 from ..errors import ModelError
 from ..model.config import ModelConfig
 from ..model.deal import DealPromptHead
-from ..model.export import ENCODER_FILE
+from ..model.export import ENCODER_FILE, encoder_hash
 
 # Config fields a new head may change; the rest describe the encoder and how the engine feeds it.
 HEAD_FIELDS = ("decoder_layers", "dense_context", "head_act", "num_queries", "min_queries", "points", "name", "version")
-
-
-def encoder_hash(model_dir: str | Path) -> str:
-    """What identifies the weights of the folder's ``encoder.onnx``: its ``encoder_content_hash`` (a
-    model whose head was trained on a frozen encoder) or else its ``content_hash``."""
-    import onnx
-
-    path = Path(model_dir) / ENCODER_FILE
-    if not path.is_file():
-        raise ModelError(f"{path} not found; give a model folder written by `deal export`")
-    meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
-    if "content_hash" not in meta:
-        raise ModelError(f"{path} has no content_hash in its metadata; it was not written by `deal export`")
-    return meta.get("encoder_content_hash") or meta["content_hash"]
 
 
 class FrozenEncoder:
@@ -55,6 +41,10 @@ class FrozenEncoder:
         opts.log_severity_level = 3
         opts.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(self.folder / ENCODER_FILE), opts, providers=["CPUExecutionProvider"])
+
+    def record(self) -> dict:
+        """What a checkpoint records of this encoder (``deal export`` checks it)."""
+        return {"folder": str(self.folder), "content_hash": self.content_hash}
 
     def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
         outs = [self.session.run(None, {"image": np.ascontiguousarray(im[None].numpy(), dtype=np.float32)}) for im in images]
@@ -76,30 +66,26 @@ def head_from_model(model_dir: str | Path, overrides: dict) -> tuple[ModelConfig
     cfg = dataclasses.replace(base, **overrides)
     head = DealPromptHead(cfg)
     old_state = old.state_dict()
+    # The graph scores only the last decoder layer (the inner score heads came back random): the new
+    # last layer starts from the old last layer's score head, the new inner ones from their prior.
+    last_old, last_new = base.decoder_layers - 1, cfg.decoder_layers - 1
+
+    def source(name: str) -> str | None:
+        if not name.startswith("decoder.score_heads."):
+            return name
+        layer, part = int(name.split(".")[2]), name.rsplit(".", 1)[1]
+        if layer == last_new:
+            return f"decoder.score_heads.{last_old}.{part}"
+        return None if layer < last_old else name
+
     state = head.state_dict()
     fresh = []
     for name, value in state.items():
-        if name in old_state and old_state[name].shape == value.shape:
-            state[name] = old_state[name].clone()
+        src = source(name)
+        if src in old_state and old_state[src].shape == value.shape:
+            state[name] = old_state[src].clone()
         elif not name.endswith("num_batches_tracked"):
             fresh.append(name)
-    # The graph scores only the last decoder layer (the inner score heads came back random): the new
-    # last layer starts from the old last layer's score head, the inner ones from their prior.
-    last_old, last_new = base.decoder_layers - 1, cfg.decoder_layers - 1
-    for i in range(cfg.decoder_layers):
-        for part in ("weight", "bias"):
-            key = f"decoder.score_heads.{i}.{part}"
-            if i == last_new:
-                state[key] = old_state[f"decoder.score_heads.{last_old}.{part}"].clone()
-                fresh = [f for f in fresh if f != key]
-            elif i < last_old:  # random in the recovered head: back to the fresh head's prior
-                state[key] = head.state_dict()[key].clone()
-                fresh.append(key)
     head.load_state_dict(state)
-    return cfg, head, sorted(set(fresh))
-
-
-def frozen_encoder_meta(model_dir: str | Path) -> dict:
-    """What a checkpoint records of the frozen encoder it was trained on (checked at export)."""
-    return {"folder": str(Path(model_dir)), "content_hash": encoder_hash(model_dir)}
+    return cfg, head, sorted(fresh)
 

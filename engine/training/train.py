@@ -104,10 +104,10 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
     out = Path(tc.out_dir)
     frozen = None
     if tc.from_model:  # a new head on an exported model's frozen encoder (engine/training/frozen_encoder.py)
-        from .frozen_encoder import FrozenEncoder, frozen_encoder_meta, head_from_model
+        from .frozen_encoder import FrozenEncoder, head_from_model
 
         frozen = FrozenEncoder(tc.from_model, tc.threads)
-        frozen_meta = {"frozen_encoder": frozen_encoder_meta(tc.from_model)}
+        frozen_meta = {"frozen_encoder": frozen.record()}
         if tc.supervised:
             raise DatasetError("the supervised baseline trains the whole network; leave out the frozen-encoder model")
         cfg, head, fresh = head_from_model(tc.from_model, tc.model)

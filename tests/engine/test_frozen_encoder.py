@@ -105,7 +105,7 @@ def test_head_training_on_a_frozen_encoder_exports_beside_that_encoder(exported,
 
     again_cfg, _ = recover_head(tmp_path / "light")  # the lighter layout's graph can be recovered in turn
     assert again_cfg.decoder_layers == 2 and not again_cfg.dense_context
-    from engine.training.frozen_encoder import encoder_hash
+    from engine.model.export import encoder_hash
 
     assert encoder_hash(tmp_path / "light") == encoder_hash(folder)  # same encoder weights, however many heads later
 
