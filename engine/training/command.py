@@ -47,6 +47,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--decoder-layers", type=int, default=None, metavar="N", help="decoder layers of the prompt head (default 3)")
     p.add_argument("--light-head", action="store_true",
                    help="the lighter prompt head: no 3x3 separable convs after the correlation and before the heat map")
+    p.add_argument("--hard-negatives-from", metavar="DIR",
+                   help="mine hard negatives first: run this exported model on the training images (one click per "
+                        "category) and keep its detections that match no object; a share of the crops is then "
+                        "centred on them (saved as hard_negatives.json in the run folder, reused on --resume)")
+    p.add_argument("--negative-prob", type=float, default=0.3,
+                   help="with --hard-negatives-from: share of an image's crops centred on one of its hard negatives")
     p.set_defaults(run=run)
 
 
@@ -70,15 +76,38 @@ def run(args) -> int:
         model["decoder_layers"] = args.decoder_layers
     if args.light_head:
         model["dense_context"] = False
+    if args.hard_negatives_from:
+        from ..model.export import encoder_hash
+
+        encoder_hash(args.hard_negatives_from)  # a wrong folder fails before the data is read
+        if not 0.0 < args.negative_prob <= 1.0:
+            raise DatasetError(f"--negative-prob must be in (0, 1], got {args.negative_prob}")
     # the options are checked above, before the data is read
     if args.coco:
         records = load_coco(args.coco, args.images or Path(args.coco).parent, Path(args.coco).stem)
     else:
         records = load_shared()
         records = leave_one_source_out(records, args.loso)[0] if args.loso else split_by_group(records)[0]
+    negatives = _hard_negatives(args, records) if args.hard_negatives_from else ""
     tc = TrainConfig(out_dir=args.out, steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr,
                      seed=args.seed, threads=args.threads, pretrained=not args.tiny, model=model,
-                     warmup=args.warmup, supervised=args.supervised, from_model=args.from_model or "")
+                     warmup=args.warmup, supervised=args.supervised, from_model=args.from_model or "",
+                     hard_negatives=negatives, negative_prob=args.negative_prob)
     ckpt = train(records, tc, resume=args.resume, cache_dir=Path(".cache/canonical"))
     print(json.dumps({"checkpoint": str(ckpt)}))
     return 0
+
+
+def _hard_negatives(args, records) -> str:
+    """The run folder's hard-negatives file, mined with ``--hard-negatives-from`` unless it exists (resume)."""
+    from . import hard_negatives
+
+    path = Path(args.out) / hard_negatives.FILE_NAME
+    if not path.exists():
+        print(f"mining hard negatives with {args.hard_negatives_from} on {len(records)} training images...", flush=True)
+        found = hard_negatives.mine(records, args.hard_negatives_from,
+                                    progress=lambda i, n: print(f"  {i}/{n}", flush=True) if i % 25 == 0 else None)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        hard_negatives.save(path, found, str(args.hard_negatives_from))
+        print(f"{sum(len(v) for v in found.values())} hard negatives in {len(found)} images -> {path}", flush=True)
+    return str(path)

@@ -8,7 +8,7 @@ scale jitter around it.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ class CanonicalImage:
     boxes: np.ndarray  # float32 (n, 4) xyxy
     categories: np.ndarray  # (n,) str
     dataset: str
+    negatives: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))  # hard-negative centres (x, y)
 
 
 def canonical_scale(record: ImageRecord, target_px: float, lo: float = 0.2, hi: float = 3.0) -> float:
@@ -61,9 +62,10 @@ class CropSampler:
     """
 
     def __init__(self, images: list[CanonicalImage], crop: int = 320, scale_jitter: tuple[float, float] = (0.6, 1.6),
-                 mosaic_prob: float = 0.4):
+                 mosaic_prob: float = 0.4, negative_prob: float = 0.0):
         self.images = [im for im in images if len(im.boxes)]
         self.crop = crop
+        self.negative_prob = negative_prob  # share of an image's crops centred on one of its hard negatives
         self.scale_jitter = scale_jitter
         self.mosaic_prob = mosaic_prob
         by_cat: dict[str, dict[str, list[int]]] = {}
@@ -88,8 +90,11 @@ class CropSampler:
         im = self._pick(rng)
         s = float(np.exp(rng.uniform(*np.log(self.scale_jitter))))
         span = size / s
-        centre_obj = im.boxes[rng.integers(len(im.boxes))]
-        c = (centre_obj[:2] + centre_obj[2:]) / 2 + rng.uniform(-0.4, 0.4, 2) * span
+        if self.negative_prob > 0 and len(im.negatives) and rng.random() < self.negative_prob:
+            c = im.negatives[rng.integers(len(im.negatives))] + rng.uniform(-0.25, 0.25, 2) * span
+        else:
+            centre_obj = im.boxes[rng.integers(len(im.boxes))]
+            c = (centre_obj[:2] + centre_obj[2:]) / 2 + rng.uniform(-0.4, 0.4, 2) * span
         x0, y0 = c - span / 2
         region = (x0, y0, x0 + span, y0 + span)
         pil = Image.fromarray(im.image).transform((size, size), Image.EXTENT, region, Image.BILINEAR)

@@ -18,6 +18,7 @@ from ..class_embeddings import FILE_NAME as CLASS_EMBEDDINGS_FILE
 from ..class_embeddings import load_class_embeddings, save_class_embeddings
 from ..model.config import ModelConfig
 from ..model.deal import build, sample_exemplars
+from . import hard_negatives
 from .checkpoint import load_optimizer, load_weights, save_optimizer, save_weights
 from .crops import CropSampler, load_canonical
 from .datasets import DatasetError, ImageRecord
@@ -47,6 +48,8 @@ class TrainConfig:
     pretrained: bool = True
     supervised: bool = False  # baseline: a learned vector per category replaces the clicked exemplars (no prompts)
     from_model: str = ""  # an exported model folder: train only a prompt head on its frozen encoder, from its head's weights
+    hard_negatives: str = ""  # a hard-negatives file (engine/training/hard_negatives.py): some crops centred on them
+    negative_prob: float = 0.3  # with hard negatives: share of an image's crops centred on one of them
     model: dict = field(default_factory=dict)  # ModelConfig overrides
 
 
@@ -83,6 +86,17 @@ def _set_bn_eval(module: torch.nn.Module) -> None:
     for m in module.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.eval()
+
+
+def _place_negatives(images: list, records: list[ImageRecord], centres: dict[str, np.ndarray]) -> int:
+    """Hard-negative centres (image pixels) onto the canonical images; returns how many were placed."""
+    placed = 0
+    for im, record in zip(images, records):
+        c = centres.get(hard_negatives.record_key(record))
+        if c is not None and len(c):
+            im.negatives = (c * np.array([im.image.shape[1] / record.width, im.image.shape[0] / record.height], np.float32))
+            placed += len(c)
+    return placed
 
 
 def lr_factor(step: int, warmup: int, total: int) -> float:
@@ -142,7 +156,10 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
         log(f"resumed from {ckpt} at step {start}")
     t0 = time.time()
     images = [load_canonical(r, cfg.target_object_px, cache_dir) for r in records]
-    sampler = CropSampler(images, tc.crop)
+    if tc.hard_negatives:
+        placed = _place_negatives(images, records, hard_negatives.load(tc.hard_negatives))
+        log(f"hard negatives from {tc.hard_negatives}: {placed} in the training images")
+    sampler = CropSampler(images, tc.crop, negative_prob=tc.negative_prob if tc.hard_negatives else 0.0)
     log(f"{len(images)} training images prepared in {time.time() - t0:.0f} s")
     weights = LossWeights()
     stride = cfg.stride
