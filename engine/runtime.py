@@ -19,6 +19,7 @@ from .errors import DeviceError, ModelError
 ENCODER_FILE = "encoder.onnx"
 HEAD_FILE = "prompt_head.onnx"
 SUPPORTED_FORMATS = ("1",)
+DEFAULT_SCORE_THRESHOLD = 0.3  # for models exported without their own (every model before 0.3)
 
 
 def default_model_path() -> Path:
@@ -44,7 +45,10 @@ class ModelMetadata:
     """Settings read from the ONNX metadata.
 
     ``target_object_px``: object size (model pixels) the model works best at; ``stride``: pixels
-    per cell of the feature/density maps; ``content_hash`` identifies the weights (cache keys).
+    per cell of the feature/density maps; ``content_hash`` identifies the weights (cache keys);
+    ``score_threshold``: the score from which a detection is kept and counted unless the caller
+    says otherwise (``deal export --score-threshold``, set where the counts come out right on
+    training data; 0.3 for models exported without one).
     """
 
     name: str
@@ -61,6 +65,7 @@ class ModelMetadata:
     trained: bool
     num_queries: int
     tile_multiple: int = 32  # tile sides must be multiples of this (see tile_multiple)
+    score_threshold: float = DEFAULT_SCORE_THRESHOLD
 
     @staticmethod
     def from_onnx(meta: dict[str, str], path: Path) -> "ModelMetadata":
@@ -71,13 +76,20 @@ class ModelMetadata:
             raise ModelError(f"{path} is a DEAL model of format {fmt}, this engine reads format(s) {', '.join(SUPPORTED_FORMATS)}: "
                              "update the plugin/engine or re-export the model")
         cfg = json.loads(meta["config"])
+        try:
+            threshold = float(json.loads(meta.get("score_threshold", str(DEFAULT_SCORE_THRESHOLD))))
+        except (ValueError, TypeError):
+            threshold = -1.0
+        if not 0.0 < threshold < 1.0:
+            raise ModelError(f"{path}: its score_threshold metadata ({meta.get('score_threshold')!r}) is not a score "
+                             "between 0 and 1; re-export the model with `deal export --score-threshold`")
         return ModelMetadata(
             name=cfg["name"], version=cfg["version"], dim=int(cfg["dim"]), stride=int(cfg["stride"]),
             tile_size=int(cfg["tile_size"]), overlap=int(cfg["overlap"]), target_object_px=float(cfg["target_object_px"]),
             bands=tuple(cfg.get("bands", (1, 2, 3))), gsd_m=float(cfg.get("gsd_m", 0.3)),
             categories_seen=tuple(cfg.get("categories_seen", ())), content_hash=meta.get("content_hash", "unknown"),
             trained=json.loads(meta.get("trained", "false")), num_queries=int(cfg.get("num_queries", 300)),
-            tile_multiple=tile_multiple(str(cfg.get("backbone", "mobilenet_v2"))))
+            tile_multiple=tile_multiple(str(cfg.get("backbone", "mobilenet_v2"))), score_threshold=threshold)
 
 
 @dataclass

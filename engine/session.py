@@ -55,13 +55,11 @@ from .tiling import Tile, TileGrid
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
 
-DEFAULT_SCORE_THRESHOLD = 0.3
 PROBE_SCALES = tuple(2 ** (k / 2) for k in range(-6, 5))  # 1/8 .. 4 in steps of sqrt(2)
 PROBE_PX = 256
 PROBE_CLICKS = 3  # clicks of a category probed (the scale is shared by the category)
 SIZE_WEIGHT = 0.5  # weight of |log(predicted size / object_px)| against the density at the click
 OBJECT_ZOOM = 2 ** 0.25  # objects are detected best a little above the training size (half a sqrt(2) step; model card)
-POPULATION_SCORE = 0.3  # a probe's detections this sure count as the category's population
 POPULATION_MIN = 4  # fewer found around the clicks: the clicked objects alone set the scale
 POPULATION_STEP = 2  # most sqrt(2) steps one population correction moves the factor
 POPULATION_ROUNDS = 3  # corrections at most (each probes the clicks again at the new factor)
@@ -261,7 +259,7 @@ class Session:
             exemplar = bilinear_sample(feats.p8[0], xy, stride)[None]
             out = self.model.predict(feats, exemplar, np.ones((1, 1), np.float32))
             density = float(bilinear_sample(out.density[0][None], xy, stride)[0, 0])
-            sure = out.valid[0] & (out.scores[0] >= POPULATION_SCORE)
+            sure = out.valid[0] & (out.scores[0] >= self.model.metadata.score_threshold)
             self._probes[key] = Probe(density, size, box_sizes(out.boxes[0][sure]))
         return self._probes[key]
 
@@ -351,7 +349,7 @@ class Session:
         a bracket (``exemplars.bracket``) each category is also detected at the neighbouring
         factors and the detections merged: one box per object, the surest; the density map and
         the estimated counts are those of each category's own factor."""
-        threshold = DEFAULT_SCORE_THRESHOLD if score_threshold is None else float(score_threshold)
+        threshold = self.model.metadata.score_threshold if score_threshold is None else float(score_threshold)
         sets = [exemplars, *exemplars.bracket]
         if len(sets) == 1:
             return self._detect_at(exemplars, threshold, progress, cancel)

@@ -50,7 +50,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="scale bracketing: also detect each category one sqrt(2) step below and above its factor")
     p.add_argument("--max-images", type=int, default=None, help="only the first N images of the split")
     p.add_argument("--seed", type=int, default=0, help="seed of the random clicks")
-    p.add_argument("--count-threshold", type=float, default=0.3, help="score from which a detection is counted")
+    p.add_argument("--count-threshold", type=float, nargs="+", default=None, metavar="S",
+                   help="score from which a detection is counted (default: the model's, 0.3 for baselines); with "
+                        "several, the count error is also reported at the others (choose a model's threshold on "
+                        "--split train, then `deal export --score-threshold`)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--out", metavar="JSON", help="write every metric to this file")
     return p
@@ -114,15 +117,23 @@ def run(args: argparse.Namespace) -> int:
     name, detector = _detector(args)  # a wrong model or baseline option fails before the data is read
     records = load_shared(args.data, args.datasets) if args.data else load_shared(names=args.datasets)
     records = _select(records, args.split)
+    model = getattr(detector, "model", None)
+    thresholds = args.count_threshold or [model.metadata.score_threshold if model is not None else 0.3]
+    if not all(0.0 <= t <= 1.0 for t in thresholds):
+        raise DealError(f"--count-threshold takes scores between 0 and 1, got {' '.join(f'{t:g}' for t in thresholds)}")
     results: dict[str, dict] = {name: {}}
     for setting in args.setting:
         results[name][str(setting)] = run_eval(detector, records, setting, seed=args.seed, jitter=args.jitter,
                                                max_images=args.max_images, progress=_print_progress(setting),
-                                               count_threshold=args.count_threshold)
+                                               count_threshold=thresholds[0], more_count_thresholds=thresholds[1:])
         if args.out:  # after every setting, so a long run stopped midway keeps what it finished
             report = {"results": results, "split": args.split, "seed": args.seed, "jitter": args.jitter, "bracket": args.bracket,
                       "max_images": args.max_images, "datasets": sorted({r.dataset for r in records})}
             with atomic_path(args.out) as tmp:
                 tmp.write_text(json.dumps(report, indent=1))
     print(format_table(results))
+    if len(thresholds) > 1:
+        for setting, metrics in results[name].items():
+            print(f"setting {setting}, count MAE by threshold: " + ", ".join(
+                f"{t}: {'-' if v is None else f'{v:.2f}'}" for t, v in metrics["count_mae_by_threshold"].items()))
     return 0

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import PromptError
 from ..prompts import PointPrompt
 from ..training.datasets import ImageRecord, read_image
-from .metrics import SIZE_BINS, evaluate_detections
+from .metrics import SIZE_BINS, count_mae, evaluate_detections
 from .prompt_settings import SINGLE_CATEGORY_SETTINGS, make_prompts
 
 EVAL_SCORE_THRESHOLD = 0.05
@@ -100,13 +100,16 @@ def _summary(metrics: dict) -> dict:
 
 def run_eval(detector: Detector, records: Sequence[ImageRecord], setting: int, seed: int = 0, jitter: float = 0.0,
              max_images: int | None = None, progress: Callable[[float, str], None] | None = None,
-             count_threshold: float = 0.3) -> dict:
+             count_threshold: float = 0.3, more_count_thresholds: Sequence[float] = ()) -> dict:
     """Prompt, detect and score every record (the first ``max_images``) under one prompt setting.
 
     Prompts for image i come from ``numpy.random.default_rng([seed, i])``, so every method
     sees the same clicks. Images without objects get no prompts and are skipped. Under the
     single-category settings (3, 4), ground truth and detections are restricted to the
     prompted category.
+
+    ``more_count_thresholds``: the count error is also reported at these scores
+    (``count_mae_by_threshold``, with ``count_threshold``'s): how a model's counting threshold is chosen.
 
     Returns :func:`evaluate_detections`'s dict plus ``setting``, ``seed``, ``jitter``,
     ``images_skipped``, ``seconds_per_image`` (detector time) and ``per_dataset`` (summary
@@ -142,6 +145,8 @@ def run_eval(detector: Detector, records: Sequence[ImageRecord], setting: int, s
 
     categories = sorted({c for _, cats in gt for c in cats.tolist()})
     metrics = evaluate_detections(gt, preds, categories, count_threshold=count_threshold, scored=scored)
+    metrics["count_mae_by_threshold"] = {f"{t:g}": count_mae(gt, preds, categories, t, scored)
+                                         for t in dict.fromkeys([count_threshold, *more_count_thresholds])}
     per_dataset = {}
     for name in sorted(set(datasets)):
         idx = [k for k, d in enumerate(datasets) if d == name]

@@ -68,6 +68,13 @@ def _count_errors(gt: Sequence[GroundTruth], preds: Sequence[Prediction], catego
     return out
 
 
+def count_mae(gt: Sequence[GroundTruth], preds: Sequence[Prediction], categories: Sequence[str],
+              count_threshold: float, scored: Sequence[Iterable[str]] | None = None) -> float | None:
+    """The count error (mean over categories of the per-image MAE) when counting at ``count_threshold``."""
+    maes = [v["mae"] for v in _count_errors(gt, preds, categories, count_threshold, scored).values() if v["mae"] is not None]
+    return float(np.mean(maes)) if maes else None
+
+
 def evaluate_detections(gt: Sequence[GroundTruth], preds: Sequence[Prediction], categories: Sequence[str],
                         count_threshold: float = 0.3, max_dets: int = 1000,
                         scored: Sequence[Iterable[str]] | None = None) -> dict:

@@ -24,6 +24,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--encoder-from", metavar="DIR", default=None,
                    help="for a head trained with `deal train --from-model`: the model folder holding that frozen encoder "
                         "(default: the folder recorded in the checkpoint); its encoder must be the one the head was trained on")
+    p.add_argument("--score-threshold", type=float, default=None, metavar="S",
+                   help="the score from which the engine keeps and counts a detection unless told otherwise "
+                        "(default 0.3); pick it where the counts come out right on training data: "
+                        "`deal eval --split train --count-threshold 0.3 0.4 0.5 ...` prints the count error at each")
     p.add_argument("--head-source", choices=("decoder", "dense"), default="decoder",
                    help="final boxes from the decoder (default) or the dense proposals (ablation)")
     p.set_defaults(run=run)
@@ -52,6 +56,10 @@ def run(args) -> int:
         if not re.fullmatch(r"\d+\.\d+\.\d+", args.model_version):
             raise ModelError(f"--model-version must look like 1.2.3, got {args.model_version!r}")
         cfg.version = args.model_version
+    if args.score_threshold is not None:
+        if not 0.0 < args.score_threshold < 1.0:
+            raise ModelError(f"--score-threshold must be a score between 0 and 1, got {args.score_threshold:g}")
+        extra["score_threshold"] = args.score_threshold
     frozen = extra.get("frozen_encoder") if not args.untrained else None
     if frozen:  # a head trained on an exported model's frozen encoder: that encoder graph is reused as it is
         from .deal import DealPromptHead

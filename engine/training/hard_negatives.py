@@ -1,7 +1,8 @@
 """Hard negatives: the places where a trained model finds objects that are not there.
 
 A model is run on the training images the way the evaluation runs it (setting 1: one click on
-one random object per category), and every detection at ``score`` or above that overlaps no
+one random object per category), and every detection the model keeps (its score threshold,
+or ``score``) that overlaps no
 ground-truth box (IoU below ``iou``) is kept as a hard negative of that image. Training crops
 are then centred on them now and then (``CropSampler(negative_prob=...)``), so that the loss
 sees the look-alikes the model fires on (for aircraft: terminal roofs and jet bridges) far more
@@ -41,14 +42,15 @@ def max_iou(boxes: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return (inter / np.maximum(area[:, None] + area_t[None] - inter, 1e-9)).max(1)
 
 
-def mine(records: Sequence[ImageRecord], model_dir: str | Path, score: float = 0.3, iou: float = 0.1, seed: int = 0,
+def mine(records: Sequence[ImageRecord], model_dir: str | Path, score: float | None = None, iou: float = 0.1, seed: int = 0,
          progress: Callable[[int, int], None] | None = None) -> dict[str, list[list[float]]]:
     """``{record_key: [[x0, y0, x1, y1, score], ...]}`` in image pixels: the model's false detections."""
     from ..evaluation.harness import SessionDetector
     from ..evaluation.prompt_settings import make_prompts
     from ..runtime import load_model
 
-    detector = SessionDetector(load_model(model_dir), score_threshold=score)
+    model = load_model(model_dir)
+    detector = SessionDetector(model, score_threshold=model.metadata.score_threshold if score is None else score)
     found: dict[str, list[list[float]]] = {}
     for i, record in enumerate(records):
         if progress is not None:

@@ -230,3 +230,22 @@ def test_evaluate_scene_scores_in_map_coordinates_across_crss(tmp_path, tiny_mod
     assert m["n_gt"] == len(result)
     assert m["AP50"] == pytest.approx(1.0) and m["AP75"] == pytest.approx(1.0)
     assert m["stats"]["encoder_calls"] >= 1
+
+
+def test_count_error_at_several_thresholds(records):
+    """The oracle scores its objects 0.9 .. 0.5: counting at 0.3 finds all of them, at 0.95 none;
+    the first threshold's entry is the reported count error."""
+    m = run_eval(OracleDetector(records), records, 1, count_threshold=0.3, more_count_thresholds=(0.95, 0.3))
+    assert list(m["count_mae_by_threshold"]) == ["0.3", "0.95"]
+    assert m["count_mae_by_threshold"]["0.3"] == m["count_mae"] == 0.0
+    assert m["count_mae_by_threshold"]["0.95"] > 0
+    assert run_eval(OracleDetector(records), records, 1, count_threshold=0.95)["count_mae"] == m["count_mae_by_threshold"]["0.95"]
+
+
+def test_deal_eval_prints_the_count_error_per_threshold_and_refuses_bad_ones(tmp_path, capsys):
+    _write_dataset(tmp_path / "data")
+    args = ["eval", "--baseline", "ncc", "--data", str(tmp_path / "data"), "--datasets", "toy", "--split", "loso:toy", "--setting", "1"]
+    assert deal_main(args + ["--count-threshold", "0.3", "0.6"]) == 0
+    assert "setting 1, count MAE by threshold: 0.3: " in capsys.readouterr().out
+    assert deal_main(args + ["--count-threshold", "1.5"]) != 0
+    assert "--count-threshold takes scores between 0 and 1" in capsys.readouterr().err

@@ -91,7 +91,7 @@ def test_head_training_on_a_frozen_encoder_exports_beside_that_encoder(exported,
             torch.testing.assert_close(value, start[key])
 
     args = type("A", (), dict(checkpoint=str(ckpt), out=str(tmp_path / "light"), untrained=False, tiny=False, min_queries=None,
-                              model_version="0.3.0", head_source="decoder", encoder_from=None))
+                              model_version="0.3.0", head_source="decoder", encoder_from=None, score_threshold=None))
     assert export_run(args) == 0
     base_w, new_w = _weights(folder / ENCODER_FILE), _weights(tmp_path / "light" / ENCODER_FILE)
     assert base_w.keys() == new_w.keys() and all(np.array_equal(base_w[k], new_w[k]) for k in base_w)

@@ -237,3 +237,40 @@ def test_folded_correlation_equals_its_definition():
         x = torch.cat([f * gate[:, :, None, None], corr.temperature * cos_max, corr.temperature * cos_mean], 1)
         want = corr.fuse(x) + f
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_a_models_own_score_threshold_is_exported_read_and_used(tmp_path):
+    """`deal export --score-threshold` writes it into the graphs; the engine keeps and counts
+    detections from it unless told otherwise; bad values are refused at export and at load."""
+    import onnx
+
+    from engine.errors import ModelError
+    from engine.model.export import ENCODER_FILE, HEAD_FILE, _add_metadata
+    from engine.model.export_command import run as export_run
+    from engine.prompts import PointPrompt
+    from engine.raster_source import ArraySource
+    from engine.runtime import load_model
+    from engine.session import Session
+
+    def export(out, threshold):
+        args = type("A", (), dict(checkpoint=None, out=str(out), untrained=True, tiny=True, min_queries=None, model_version=None,
+                                  head_source="decoder", encoder_from=None, score_threshold=threshold))
+        return export_run(args)
+
+    assert export(tmp_path / "plain", None) == 0 and export(tmp_path / "own", 0.55) == 0
+    plain, own = load_model(tmp_path / "plain", device="cpu"), load_model(tmp_path / "own", device="cpu")
+    assert plain.metadata.score_threshold == 0.3 and own.metadata.score_threshold == 0.55
+    image = np.random.default_rng(0).random((3, 256, 256)).astype(np.float32)
+    click = [PointPrompt(128.0, 128.0, "thing")]
+    by_default = Session(ArraySource(image), own).detect(click)
+    low = Session(ArraySource(image), own).detect(click, score_threshold=0.01)
+    assert (by_default.scores >= 0.55).all() and len(low.scores) > len(by_default.scores)
+    with pytest.raises(ModelError, match="between 0 and 1"):
+        export(tmp_path / "bad", 1.2)
+    assert not (tmp_path / "bad").exists()
+    for name in (ENCODER_FILE, HEAD_FILE):  # a hand-edited model with a nonsense threshold
+        path = tmp_path / "own" / name
+        meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+        _add_metadata(path, {**meta, "score_threshold": "lots"})
+    with pytest.raises(ModelError, match="score_threshold"):
+        load_model(tmp_path / "own", device="cpu")
