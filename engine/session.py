@@ -60,6 +60,9 @@ PROBE_PX = 256
 PROBE_CLICKS = 3  # clicks of a category probed (the scale is shared by the category)
 SIZE_WEIGHT = 0.5  # weight of |log(predicted size / object_px)| against the density at the click
 OBJECT_ZOOM = 2 ** 0.25  # objects are detected best a little above the training size (half a sqrt(2) step; model card)
+# a probe's detections this sure count as the category's population: a rule of the scale search, tuned with the
+# 0.2 model, not the model's own score threshold (taking that, 0.5 for a recalibrated head, cost its ships)
+POPULATION_SCORE = 0.3
 POPULATION_MIN = 4  # fewer found around the clicks: the clicked objects alone set the scale
 POPULATION_STEP = 2  # most sqrt(2) steps one population correction moves the factor
 POPULATION_ROUNDS = 3  # corrections at most (each probes the clicks again at the new factor)
@@ -259,7 +262,7 @@ class Session:
             exemplar = bilinear_sample(feats.p8[0], xy, stride)[None]
             out = self.model.predict(feats, exemplar, np.ones((1, 1), np.float32))
             density = float(bilinear_sample(out.density[0][None], xy, stride)[0, 0])
-            sure = out.valid[0] & (out.scores[0] >= self.model.metadata.score_threshold)
+            sure = out.valid[0] & (out.scores[0] >= POPULATION_SCORE)
             self._probes[key] = Probe(density, size, box_sizes(out.boxes[0][sure]))
         return self._probes[key]
 
