@@ -115,12 +115,12 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(args.out)  # fail before hours of evaluation, not after
     name, detector = _detector(args)  # a wrong model or baseline option fails before the data is read
-    records = load_shared(args.data, args.datasets) if args.data else load_shared(names=args.datasets)
-    records = _select(records, args.split)
     model = getattr(detector, "model", None)
     thresholds = args.count_threshold or [model.metadata.score_threshold if model is not None else 0.3]
     if not all(0.0 <= t <= 1.0 for t in thresholds):
         raise DealError(f"--count-threshold takes scores between 0 and 1, got {' '.join(f'{t:g}' for t in thresholds)}")
+    records = load_shared(args.data, args.datasets) if args.data else load_shared(names=args.datasets)
+    records = _select(records, args.split)
     results: dict[str, dict] = {name: {}}
     for setting in args.setting:
         results[name][str(setting)] = run_eval(detector, records, setting, seed=args.seed, jitter=args.jitter,

@@ -1,9 +1,9 @@
 """Hard negatives: the places where a trained model finds objects that are not there.
 
 A model is run on the training images the way the evaluation runs it (setting 1: one click on
-one random object per category), and every detection the model keeps (its score threshold,
-or ``score``) that overlaps no
-ground-truth box (IoU below ``iou``) is kept as a hard negative of that image. Training crops
+one random object per category), and every detection it keeps (at its own score threshold, or
+``score``) that overlaps no ground-truth box (IoU below ``iou``) is kept as a hard negative of
+that image. Training crops
 are then centred on them now and then (``CropSampler(negative_prob=...)``), so that the loss
 sees the look-alikes the model fires on (for aircraft: terminal roofs and jet bridges) far more
 often than a crop centred on an object would show them.
