@@ -57,6 +57,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    from ..model.export import encoder_hash
     from .datasets import DatasetError, leave_one_source_out, load_coco, load_shared, split_by_group
     from .train import TrainConfig, train
 
@@ -64,8 +65,6 @@ def run(args) -> int:
     if args.from_model:
         if args.tiny or args.backbone != "mobilenet_v2":
             raise DatasetError("--from-model trains a head on that model's own encoder; leave out --tiny and --backbone")
-        from ..model.export import encoder_hash
-
         encoder_hash(args.from_model)  # a wrong folder fails here, before the data is read
         model = {}
     if args.head_act != "relu":
@@ -77,8 +76,6 @@ def run(args) -> int:
     if args.light_head:
         model["dense_context"] = False
     if args.hard_negatives_from:
-        from ..model.export import encoder_hash
-
         encoder_hash(args.hard_negatives_from)  # a wrong folder fails before the data is read
         if not 0.0 < args.negative_prob <= 1.0:
             raise DatasetError(f"--negative-prob must be in (0, 1], got {args.negative_prob}")

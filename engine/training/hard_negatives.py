@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+import torch
 
 from .datasets import DatasetError, ImageRecord, read_image
+from .matcher import box_iou_and_giou
 
 FILE_NAME = "hard_negatives.json"
 
@@ -32,14 +34,8 @@ def max_iou(boxes: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """For each of ``boxes (n,4)`` xyxy its largest IoU with ``truth (m,4)`` (0 without truth)."""
     if not len(truth) or not len(boxes):
         return np.zeros(len(boxes))
-    x0 = np.maximum(boxes[:, None, 0], truth[None, :, 0])
-    y0 = np.maximum(boxes[:, None, 1], truth[None, :, 1])
-    x1 = np.minimum(boxes[:, None, 2], truth[None, :, 2])
-    y1 = np.minimum(boxes[:, None, 3], truth[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    area_t = (truth[:, 2] - truth[:, 0]) * (truth[:, 3] - truth[:, 1])
-    return (inter / np.maximum(area[:, None] + area_t[None] - inter, 1e-9)).max(1)
+    iou, _ = box_iou_and_giou(torch.as_tensor(boxes, dtype=torch.float64), torch.as_tensor(truth, dtype=torch.float64))
+    return iou.amax(1).numpy()
 
 
 def mine(records: Sequence[ImageRecord], model_dir: str | Path, score: float | None = None, iou: float = 0.1, seed: int = 0,

@@ -120,10 +120,9 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
     if tc.from_model:  # a new head on an exported model's frozen encoder (engine/training/frozen_encoder.py)
         from .frozen_encoder import FrozenEncoder, head_from_model
 
-        frozen = FrozenEncoder(tc.from_model, tc.threads)
-        frozen_meta = {"frozen_encoder": frozen.record()}
         if tc.supervised:
             raise DatasetError("the supervised baseline trains the whole network; leave out the frozen-encoder model")
+        frozen = FrozenEncoder(tc.from_model, tc.threads)
         cfg, head, fresh = head_from_model(tc.from_model, tc.model)
         log(f"head from {tc.from_model} (encoder {frozen.content_hash}, frozen); newly initialised: {', '.join(fresh) or 'none'}")
         encoder, backbone_params = None, []
@@ -216,7 +215,7 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
             logf.write(json.dumps(rec) + "\n"); logf.flush()
             log(json.dumps(rec))
         if (step + 1) % tc.checkpoint_every == 0 or step == tc.steps - 1:
-            save_weights(ckpt, encoder, head, cfg, {"step": step + 1, **(frozen_meta if frozen else {})})
+            save_weights(ckpt, encoder, head, cfg, {"step": step + 1, **({"frozen_encoder": frozen.record()} if frozen else {})})
             save_optimizer(opt_path, opt)
             if tc.supervised:
                 save_class_embeddings(out / CLASS_EMBEDDINGS_FILE, class_names, class_vectors.detach().numpy())
