@@ -55,7 +55,7 @@ train: setup
 	$(PY) -m engine.cli train --out runs/deal-mnv2 --steps 2500 $(RESUME)
 	$(PY) -m engine.cli export runs/deal-mnv2/last.safetensors --out resources/model --min-queries 120
 	$(PY) -m engine.cli train --out runs/deal-mnv2-head --from-model resources/model --steps 2000 $(RESUME)
-	$(PY) -m engine.cli export runs/deal-mnv2-head/last.safetensors --out resources/model --model-version 0.3.0 --score-threshold 0.5
+	$(PY) -m engine.cli export runs/deal-mnv2-head/last.safetensors --out resources/model --model-version 0.3.1 --score-threshold 0.5
 
 eval: setup
 	$(PY) -m engine.cli eval --model resources/model --setting 1 2 3 4 --split val --out out/eval/deal.json

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ from .errors import DeviceError, ModelError
 
 ENCODER_FILE = "encoder.onnx"
 HEAD_FILE = "prompt_head.onnx"
-SUPPORTED_FORMATS = ("1",)
+SUPPORTED_FORMATS = ("1", "2")  # 2: the encoder graph also runs the head's prompt-independent part
 DEFAULT_SCORE_THRESHOLD = 0.3  # for models exported without their own (every model before 0.3)
 
 
@@ -94,19 +94,22 @@ class ModelMetadata:
 
 @dataclass
 class TileFeatures:
-    """Encoder outputs of one tile: p8/p16/p32 ``(1,C,h,w)`` float32, size ``(1,2,h8,w8)`` log px."""
+    """Encoder outputs of one tile: p8 ``(1,C,h8,w8)`` float32 (exemplars are sampled from it), size
+    ``(1,2,h8,w8)`` log px (the scale probe reads it), and ``extra``: the other outputs the prompt
+    head reads, by name (format 2: the head's prompt-independent part, ``engine.model.deal.PREPARED``;
+    format 1: p16, p32)."""
 
     p8: np.ndarray
-    p16: np.ndarray
-    p32: np.ndarray
     size: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, np.ndarray]:
-        return {"p8": self.p8, "p16": self.p16, "p32": self.p32, "size": self.size}
+        return {"p8": self.p8, "size": self.size, **self.extra}
 
     @staticmethod
-    def from_dict(d: dict[str, np.ndarray]) -> "TileFeatures":
-        return TileFeatures(d["p8"], d["p16"], d["p32"], d["size"])
+    def from_dict(d: dict[str, np.ndarray], names: tuple[str, ...]) -> "TileFeatures":
+        """From :meth:`as_dict`'s dict (which may hold more, as the engine's cache entries do); ``names``: the extra ones."""
+        return TileFeatures(d["p8"], d["size"], {k: d[k] for k in names})
 
 
 @dataclass
@@ -183,6 +186,12 @@ class DealModel:
         self._head_single = None  # one-thread head, opened on first use (see predict_parallel)
         self._head_single_lock = threading.Lock()
         self._head_inputs = [i.name for i in self._head.get_inputs()]
+        self.feature_names = tuple(n for n in self._head_inputs if n not in ("p8", "exemplars", "exemplar_mask"))
+        missing = sorted(set(self.feature_names) - {o.name for o in self._encoder.get_outputs()})
+        if missing:
+            raise ModelError(f"{folder}: prompt_head.onnx reads {', '.join(missing)}, which encoder.onnx does not compute; "
+                             "the two graphs come from different exports: re-export the model folder")
+        self._encoder_outputs = ["p8", "size", *self.feature_names]
         meta_enc = self._encoder.get_modelmeta().custom_metadata_map
         meta_head = self._head.get_modelmeta().custom_metadata_map
         self.metadata = ModelMetadata.from_onnx(meta_enc, folder / ENCODER_FILE)
@@ -210,8 +219,8 @@ class DealModel:
     def encode(self, image: np.ndarray) -> TileFeatures:
         """``image (3,H,W)`` float32 RGB in [0,1], H and W multiples of 32 -> features."""
         self.encoder_calls += 1
-        p8, p16, p32, size = self._encoder.run(None, {"image": np.ascontiguousarray(image[None], dtype=np.float32)})
-        return TileFeatures(p8, p16, p32, size)
+        p8, size, *extra = self._encoder.run(self._encoder_outputs, {"image": np.ascontiguousarray(image[None], dtype=np.float32)})
+        return TileFeatures(p8, size, dict(zip(self.feature_names, extra)))
 
     def predict(self, feats: TileFeatures, exemplars: np.ndarray, mask: np.ndarray) -> HeadOutput:
         """``exemplars (K,M,C)``, ``mask (K,M)`` (1 = real point) -> :class:`HeadOutput`."""
@@ -229,9 +238,8 @@ class DealModel:
         return self._run_head(self._head_single, feats, exemplars, mask)
 
     def _run_head(self, session, feats: TileFeatures, exemplars: np.ndarray, mask: np.ndarray) -> HeadOutput:
-        feed = {"p8": feats.p8, "p16": feats.p16, "p32": feats.p32,
-                "exemplars": exemplars.astype(np.float32), "exemplar_mask": mask.astype(np.float32)}
-        out = session.run(None, {k: feed[k] for k in self._head_inputs})  # a graph may not use every level
+        feed = {"p8": feats.p8, **feats.extra, "exemplars": exemplars.astype(np.float32), "exemplar_mask": mask.astype(np.float32)}
+        out = session.run(None, {k: feed[k] for k in self._head_inputs})
         density, count_density, boxes, scores, valid, count = out
         return HeadOutput(density, count_density, boxes, scores, valid > 0.5, count)
 

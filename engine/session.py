@@ -480,7 +480,7 @@ class Session:
         pending = None
         if missing:
             ex, mask = exemplars.batch(missing)
-            tf = TileFeatures.from_dict(feats)
+            tf = TileFeatures.from_dict(feats, self.model.feature_names)
             pending = pool.submit(_timed, self.model.predict_parallel, tf, ex, mask) if pool else _timed(self.model.predict, tf, ex, mask)
         return _HeadJob(keys, cats, missing, pending)
 

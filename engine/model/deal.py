@@ -12,11 +12,11 @@ from torch import nn
 
 from .backbone import MobileNetV2Backbone, TinyBackbone
 from .config import ModelConfig
-from .decoder import Decoder
+from .decoder import Decoder, level_rows
 from .density_head import DensityHead, decode_dense_boxes, queries_for_count
 from .hybrid_encoder import HybridEncoder
 from .layers import ACTIVATIONS, SeparableConv, grid_coords
-from .point_prompt import Correlation, PointPromptEncoder
+from .point_prompt import Correlation, PointPromptEncoder, inverse_norm
 from .swin import SWIN_VARIANTS, SwinBackbone
 
 
@@ -52,12 +52,20 @@ class DealEncoder(nn.Module):
         return p8, p16, p32, self.size_head(p8)
 
 
+PREPARED = ("inv_norm8", "context_k", "context_v", "level_rows")
+"""What :meth:`DealPromptHead.prepare` computes from a tile's features, in this order: the names of
+the encoder graph's extra outputs and of the prompt head graph's inputs besides p8 and the prompts."""
+
+
 class DealPromptHead(nn.Module):
     """Prompt head: exemplars -> kernels -> correlation -> density -> queries -> decoder.
 
     ``forward(p8, p16, p32 (1,C,h,w) each, exemplars (K,M,C), mask (K,M))`` returns a dict:
     heat_logit (K,h8,w8), count_density (K,h8,w8), dense_boxes (K,h8*w8,4) cxcywh px,
     query_index (K,Q), layers: [(boxes (K,Q,4) cxcywh in [0,1] of the tile, logits (K,Q))].
+
+    It is :meth:`prepare` (what does not depend on the prompts: once per tile, exported into the
+    encoder graph) followed by :meth:`run` (per set of prompts: the prompt head graph).
     """
 
     def __init__(self, cfg: ModelConfig):
@@ -70,15 +78,30 @@ class DealPromptHead(nn.Module):
         self.query_embed = nn.Sequential(nn.Linear(cfg.dim, cfg.dim), nn.LayerNorm(cfg.dim))
         self.decoder = Decoder(cfg.dim, cfg.decoder_layers, cfg.heads, cfg.ffn, 3, cfg.points)
 
+    def prepare(self, p8: torch.Tensor, p16: torch.Tensor, p32: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The prompt-independent part of the head, once per tile (:data:`PREPARED`): the inverse
+        feature norms of p8 (cosine denominators), the cross-attention's keys and values of p32,
+        and p16/p32 as the decoder's gather rows."""
+        context_k, context_v = self.prompt_encoder.context(p32)
+        return {"inv_norm8": inverse_norm(p8), "context_k": context_k, "context_v": context_v,
+                "level_rows": level_rows([p16, p32], self.cfg.heads)}
+
     def forward(self, p8, p16, p32, exemplars, mask, num_queries: int | None = None, dense_boxes: bool = True,
                 adaptive_queries: bool = False):
-        """Inference options: ``dense_boxes=False`` computes box proposals only at the selected
+        """:meth:`prepare` then :meth:`run`."""
+        return self.run(p8, self.prepare(p8, p16, p32), exemplars, mask, num_queries, dense_boxes, adaptive_queries)
+
+    def run(self, p8, prepared: dict[str, torch.Tensor], exemplars, mask, num_queries: int | None = None, dense_boxes: bool = True,
+            adaptive_queries: bool = False):
+        """The prompt-dependent part, on ``prepared`` from :meth:`prepare`.
+
+        Inference options: ``dense_boxes=False`` computes box proposals only at the selected
         queries (``dense_boxes`` is then ``None``; ``query_boxes`` (K,Q,4) px is returned either
         way); ``adaptive_queries=True`` is the density-guided query assignment: the decoder runs
         ``queries_for_count(N)`` queries (the largest over the K sets) instead of a fixed number,
         so a tile with few objects costs little."""
-        kernels = self.prompt_encoder(exemplars, mask, p32)
-        corr = self.correlation(p8, kernels, mask)
+        kernels = self.prompt_encoder(exemplars, mask, prepared["context_k"], prepared["context_v"])
+        corr = self.correlation(p8, kernels, mask, prepared["inv_norm8"])
         heat_logit, count_density, box_raw, modulated = self.density(corr, dense_boxes)
         k, c, h, w = modulated.shape
         stride = self.cfg.stride
@@ -100,8 +123,7 @@ class DealPromptHead(nn.Module):
         wpx, hpx = (gx[0, -1] + 1) * stride, (gy[-1, 0] + 1) * stride  # tile size from the run-time shape
         size = torch.stack([wpx, hpx, wpx, hpx])
         ref = (query_boxes / size).clamp(1e-4, 1 - 1e-4).detach()
-        values = [modulated, p16, p32]  # p16/p32 are shared by all prompt sets
-        layers = self.decoder(query, ref, values)
+        layers = self.decoder(query, ref, modulated, prepared["level_rows"])  # p16/p32 are shared by all prompt sets
         return {"heat_logit": heat_logit, "count_density": count_density, "dense_boxes": dense, "query_boxes": query_boxes,
                 "query_index": index, "layers": layers, "tile_size": size}
 
@@ -139,7 +161,10 @@ class PromptHeadExport(nn.Module):
         self.source = source
 
     def forward(self, p8, p16, p32, exemplars, mask):
-        out = self.head(p8, p16, p32, exemplars, mask, dense_boxes=False, adaptive_queries=True)
+        return self.outputs(self.head.run(p8, self.head.prepare(p8, p16, p32), exemplars, mask, dense_boxes=False, adaptive_queries=True))
+
+    def outputs(self, out: dict):
+        """The graph's outputs from :meth:`DealPromptHead.run`'s dict."""
         size = out["tile_size"]
         if self.source == "dense":
             boxes = out["query_boxes"] / size
@@ -153,6 +178,29 @@ class PromptHeadExport(nn.Module):
         rank = torch.ones_like(logits[:1]).cumsum(1) - 1  # 0..Q-1 with Q known only at run time
         valid = (rank < n_keep[:, None]).to(logits.dtype)
         return torch.sigmoid(out["heat_logit"]), out["count_density"], xyxy, torch.sigmoid(logits), valid, count
+
+
+class PromptHeadGraph(PromptHeadExport):
+    """What ``prompt_head.onnx`` computes: :class:`PromptHeadExport` on the prepared tile features.
+
+    ``forward(p8, inv_norm8, context_k, context_v, level_rows, exemplars, mask)`` (see :data:`PREPARED`).
+    """
+
+    def forward(self, p8, inv_norm8, context_k, context_v, level_rows, exemplars, mask):
+        prepared = dict(zip(PREPARED, (inv_norm8, context_k, context_v, level_rows)))
+        return self.outputs(self.head.run(p8, prepared, exemplars, mask, dense_boxes=False, adaptive_queries=True))
+
+
+class TilePreparation(nn.Module):
+    """What the encoder graph adds after the encoder: ``forward(p8, p16, p32) ->`` :data:`PREPARED` tensors."""
+
+    def __init__(self, head: DealPromptHead):
+        super().__init__()
+        self.head = head
+
+    def forward(self, p8, p16, p32):
+        prepared = self.head.prepare(p8, p16, p32)
+        return tuple(prepared[name] for name in PREPARED)
 
 
 def build(cfg: ModelConfig, pretrained: bool = True) -> tuple[DealEncoder, DealPromptHead]:

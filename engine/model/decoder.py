@@ -14,12 +14,24 @@ from torch import nn
 from .layers import MLP, Attention, bias_for_prior, grid_coords, inverse_sigmoid
 
 
-class LevelStack:
-    """All levels of the decoder's value maps flattened into one buffer, so that one gather serves
-    every level, corner and sampling point of every query.
+def level_rows(maps: list[torch.Tensor], heads: int) -> torch.Tensor:
+    """Maps ``[(1,C,h_l,w_l)]`` shared by every prompt set as the decoder's gather rows: ``(heads*S, C/heads)``,
+    S = sum h_l*w_l, row ``head*S + start_l + cell`` holding that head's channels at that cell.
 
-    ``LevelStack(values [(Kv,C,h_l,w_l)], query (K,Q,C), heads, dim, points)``: maps with Kv == 1
-    are shared by the K prompt sets. ``rows`` is ``(K*heads*S, C/heads)`` with S = sum h_l*w_l,
+    Prompt-independent: computed once per tile (:meth:`engine.model.deal.DealPromptHead.prepare`).
+    """
+    flat = torch.cat([m.flatten(2) for m in maps], 2)  # (1, C, S)
+    return flat.unflatten(1, (heads, flat.shape[1] // heads)).transpose(2, 3).reshape(-1, flat.shape[1] // heads)
+
+
+class LevelStack:
+    """The decoder's value maps as gather rows, so that one gather serves every level, corner and
+    sampling point of every query.
+
+    ``LevelStack(first (K,C,h,w), shared (heads*S',C/heads), query (K,Q,C), heads, dim, points)``:
+    level 0 is ``first``, one map per prompt set (the prompt-modulated stride-8 map); levels 1, 2, ...
+    are the maps in ``shared`` (:func:`level_rows`, the same for every set), each half the previous
+    level's width and height (strides 16, 32 next to 8). ``rows`` is ``[first's rows (K*heads*S0); shared]``
     so that a sample is one row read (an ONNX Gather, no index broadcast over channels).
 
     Samples are laid out as A = heads*levels*points columns per query, in the order of the
@@ -28,28 +40,24 @@ class LevelStack:
     onnxruntime, and every reshape uses Python constants, so the graph needs no shape arithmetic.
     """
 
-    def __init__(self, values: list[torch.Tensor], query: torch.Tensor, heads: int, dim: int, points: int):
-        self.heads, self.levels, self.points, self.channels = heads, len(values), points, dim // heads
-        flats, widths, heights = [], [], []
-        ones_k = torch.ones_like(query[:, :1, :1])  # (K,1,1): broadcasts shared maps to every set
-        for v in values:
-            gy, gx = grid_coords(v)
-            widths.append(gx[0, -1] + 1)
-            heights.append(gy[-1, 0] + 1)
-            flats.append(v.flatten(2) * ones_k if v.shape[0] == 1 else v.flatten(2))  # only shared maps need the copy per set
-        flat = torch.cat(flats, 2)  # (K, C, S)
-        total = torch.ones_like(flat[0, 0]).sum()  # S, as a run-time value
-        # row (set*heads + head)*S + cell holds that head's C/heads channels at that cell
-        self.rows = flat.unflatten(1, (heads, self.channels)).transpose(2, 3).reshape(-1, self.channels)
-        widths, heights = torch.stack(widths), torch.stack(heights)
+    def __init__(self, first: torch.Tensor, shared: torch.Tensor, query: torch.Tensor, heads: int, dim: int, points: int, levels: int = 3):
+        self.heads, self.levels, self.points, self.channels = heads, levels, points, dim // heads
+        gy, gx = grid_coords(first)
+        w0, h0 = gx[0, -1] + 1, gy[-1, 0] + 1  # run-time sizes (dynamic when exported)
+        scale = 2.0 ** -torch.arange(levels, dtype=query.dtype)  # (L,) constants
+        widths, heights = w0 * scale, h0 * scale
         sizes = widths * heights
-        offsets = torch.cumsum(sizes, 0) - sizes
-        level = torch.arange(self.levels)[None, :, None].expand(heads, -1, points).reshape(-1)  # (A,) constants
-        head = torch.arange(heads, dtype=query.dtype)[:, None].expand(-1, self.levels * points).reshape(-1)
+        s0, s_shared = sizes[0], sizes[1:].sum()
+        n_sets = torch.ones_like(query[:, 0, 0]).sum()  # K, as a run-time value
+        self.rows = torch.cat([first.flatten(2).unflatten(1, (heads, self.channels)).transpose(2, 3).reshape(-1, self.channels), shared], 0)
+        offsets = torch.cumsum(sizes, 0) - sizes - s0  # shared levels' starts within a head's shared block
+        level = torch.arange(levels)[None, :, None].expand(heads, -1, points).reshape(-1)  # (A,) constants
+        head = torch.arange(heads, dtype=query.dtype)[:, None].expand(-1, levels * points).reshape(-1)
+        first_col = (level == 0).to(query.dtype)
         self.width_col, self.height_col = widths[level], heights[level]  # (A,)
-        self.start_col = head * total + offsets[level]
+        self.start_col = first_col * (head * s0) + (1 - first_col) * (n_sets * heads * s0 + head * s_shared + offsets[level])
         set_index = (torch.ones_like(query[..., 0]).cumsum(0) - 1).reshape(-1, 1)  # (K*Q, 1)
-        self.set_start = set_index * (heads * total)
+        self.set_start = set_index * (heads * s0) * first_col  # (K*Q, A): only level 0 is per set
 
 
 def _axis_taps(coord: torch.Tensor, size: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -132,7 +140,10 @@ class DecoderLayer(nn.Module):
 
 
 class Decoder(nn.Module):
-    """``forward(query (K,Q,C), ref (K,Q,4) cxcywh [0,1], values) -> [(boxes (K,Q,4) cxcywh [0,1], logits (K,Q))] per layer``."""
+    """``forward(query (K,Q,C), ref (K,Q,4) cxcywh [0,1], first (K,C,h,w), shared) -> [(boxes (K,Q,4) cxcywh [0,1], logits (K,Q))] per layer``.
+
+    ``first``: the per-set stride-8 value map; ``shared``: the coarser levels as :func:`level_rows`.
+    """
 
     def __init__(self, dim: int, layers: int = 3, heads: int = 4, ffn: int = 256, levels: int = 3, points: int = 4):
         super().__init__()
@@ -147,11 +158,11 @@ class Decoder(nn.Module):
         for head in self.score_heads:
             nn.init.constant_(head.bias, bias_for_prior(0.01))
 
-    def forward(self, query, ref, values):
+    def forward(self, query, ref, first, shared):
         outputs = []
         x = query
         cross = self.layers[0].cross
-        stack = LevelStack(values, query, cross.heads, self.dim, cross.points)
+        stack = LevelStack(first, shared, query, cross.heads, self.dim, cross.points, cross.levels)
         for layer, box_head, score_head in zip(self.layers, self.box_heads, self.score_heads):
             x = layer(x, self.query_pos(ref), ref, stack)
             boxes = torch.sigmoid(box_head(x) + inverse_sigmoid(ref))

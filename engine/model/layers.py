@@ -106,11 +106,24 @@ class Attention(nn.Module):
         self.out = nn.Linear(dim, dim)
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.attend(q, *self.keys_values(k, v), key_padding_mask=key_padding_mask)
+
+    def keys_values(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``k, v (B,Nk,C)`` projected and split into heads: ``(B,heads,Nk,C/heads)`` each.
+
+        Separate from :meth:`attend` so that keys and values that do not depend on the queries
+        (a tile's features) are projected once and reused (``engine.model.deal.DealPromptHead.prepare``).
+        """
+        b, _, c = k.shape
+        hd = c // self.heads
+        return (self.k(k).reshape(b, -1, self.heads, hd).transpose(1, 2),
+                self.v(v).reshape(b, -1, self.heads, hd).transpose(1, 2))
+
+    def attend(self, q: torch.Tensor, kh: torch.Tensor, vh: torch.Tensor, key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``q (B,Nq,C)`` against projected ``kh, vh`` from :meth:`keys_values` (batch 1 broadcasts to B)."""
         b, _, c = q.shape
         hd = c // self.heads
         qh = self.q(q).reshape(b, -1, self.heads, hd).transpose(1, 2)
-        kh = self.k(k).reshape(b, -1, self.heads, hd).transpose(1, 2)
-        vh = self.v(v).reshape(b, -1, self.heads, hd).transpose(1, 2)
         logits = qh @ kh.transpose(-1, -2) * (hd ** -0.5)
         if key_padding_mask is not None:
             logits = logits.masked_fill(key_padding_mask[:, None, None, :], -1e4)

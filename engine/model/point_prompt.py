@@ -16,7 +16,11 @@ from .layers import Attention, ConvNormAct, SeparableConv, sincos_position_2d
 
 
 class PointPromptEncoder(nn.Module):
-    """``forward(exemplars (K,M,C), mask (K,M) 1=valid, context (1,C,h,w)) -> kernels (K,M,C)``."""
+    """``forward(exemplars (K,M,C), mask (K,M) 1=valid, context_k, context_v) -> kernels (K,M,C)``.
+
+    ``context_k, context_v``: the tile's coarse features as keys and values of the cross-attention,
+    from :meth:`context` (they do not depend on the prompts: computed once per tile).
+    """
 
     def __init__(self, dim: int, heads: int = 4):
         super().__init__()
@@ -29,21 +33,25 @@ class PointPromptEncoder(nn.Module):
         self.ffn = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
         self.norm3 = nn.LayerNorm(dim)
 
-    def forward(self, exemplars: torch.Tensor, mask: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
-        k = exemplars.shape[0]
+    def context(self, coarse: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``coarse (1,C,h,w)`` (stride 32) plus its position embedding as the cross-attention's keys and
+        values, ``(1,heads,h*w,C/heads)`` each, shared by every prompt set."""
+        ctx = coarse.flatten(2).transpose(1, 2) + sincos_position_2d(coarse, coarse.shape[1]).to(coarse)[None]
+        return self.cross_attn.keys_values(ctx, ctx)
+
+    def forward(self, exemplars: torch.Tensor, mask: torch.Tensor, context_k: torch.Tensor, context_v: torch.Tensor) -> torch.Tensor:
         x = self.embed(exemplars) + self.prompt_token
         pad = mask < 0.5
         x = self.norm1(x + self.self_attn(x, x, x, key_padding_mask=pad))
-        ctx = context.flatten(2).transpose(1, 2) + sincos_position_2d(context, context.shape[1]).to(context)[None]
-        ctx = ctx.expand(k, -1, -1)
-        x = self.norm2(x + self.cross_attn(x, ctx, ctx))
+        x = self.norm2(x + self.cross_attn.attend(x, context_k, context_v))
         return self.norm3(x + self.ffn(x))
 
 
 class Correlation(nn.Module):
     """Correlates kernels with F: cosine maps (max and mean over a set's points) plus channel re-weighting.
 
-    ``forward(f (1,C,h,w), kernels (K,M,C), mask (K,M)) -> (K, C, h, w)`` correlation features.
+    ``forward(f (1,C,h,w), kernels (K,M,C), mask (K,M), inv_norm (1,h*w)) -> (K, C, h, w)`` correlation
+    features; ``inv_norm`` is :func:`inverse_norm` of ``f`` (computed once per tile).
 
     The fusion is ``ConvNormAct(cat[F * gate_k, T*cos_max, T*cos_mean])``; since its conv is 1x1 the
     gate is folded into per-set conv weights (``W diag(gate_k)``), so neither the gated copy of F
@@ -59,11 +67,10 @@ class Correlation(nn.Module):
         # ``context=False`` (the lighter head): no 3x3 separable conv after the 1x1 fusion
         self.fuse = nn.Sequential(ConvNormAct(dim + 2, dim, 1, act=act), SeparableConv(dim, dim, act) if context else nn.Identity())
 
-    def forward(self, f: torch.Tensor, kernels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, f: torch.Tensor, kernels: torch.Tensor, mask: torch.Tensor, inv_norm: torch.Tensor) -> torch.Tensor:
         k = kernels.shape[0]
         _, c, h, w = f.shape
         flat = f.reshape(c, -1)  # (C, hw)
-        inv_norm = 1.0 / flat.norm(dim=0, keepdim=True).clamp(min=1e-12)  # as fn.normalize's eps
         cos = torch.matmul(fn.normalize(kernels, dim=-1), flat) * inv_norm  # (K,M,hw)
         m = mask[:, :, None]
         cos_max = (cos * m + (m - 1) * 4.0).amax(dim=1, keepdim=True)  # padded points can't win
@@ -84,6 +91,11 @@ class Correlation(nn.Module):
             small = torch.cat([cosines, torch.ones_like(cos_max)], 1)  # (K, 3, hw)
             pre = (torch.matmul(w_feat * scale[None, :, None], flat) + torch.matmul(w_small, small)).reshape(k, c, h, w)
         return self.fuse[1](act(pre)) + f
+
+
+def inverse_norm(f: torch.Tensor) -> torch.Tensor:
+    """``f (1,C,h,w)`` -> ``(1, h*w)``: one over each cell's feature norm (the cosine's denominator)."""
+    return 1.0 / f.flatten(2)[0].norm(dim=0, keepdim=True).clamp(min=1e-12)  # as fn.normalize's eps
 
 
 def bn_affine(norm: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:

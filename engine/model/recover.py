@@ -26,7 +26,7 @@ from torch import nn
 from ..errors import ModelError
 from .config import ModelConfig
 from .deal import DealPromptHead, build
-from .export import HEAD_FILE, export_onnx
+from .export import ENCODER_FILE, HEAD_FILE, PREP_PREFIX, export_onnx
 from .point_prompt import bn_affine
 
 _PREFIX = "head."
@@ -41,12 +41,21 @@ def _initializers(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
             {p.key: p.value for p in model.metadata_props})
 
 
+def _head_constants(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The constants of a model folder's prompt head: its graph's, plus those of the head's preparation
+    at the end of the encoder graph (named ``prep/...``), and the head graph's metadata."""
+    constants, meta = _initializers(folder / HEAD_FILE)
+    encoder_constants, _ = _initializers(folder / ENCODER_FILE)
+    constants.update({k: v for k, v in encoder_constants.items() if k.startswith(PREP_PREFIX)})
+    return constants, meta
+
+
 def _export_head(head: DealPromptHead, cfg: ModelConfig, head_source: str) -> dict[str, np.ndarray]:
-    """The constants of ``head``'s exported graph (the encoder exported beside it is random and discarded)."""
+    """The constants of ``head``'s export (the encoder exported beside it is random and discarded)."""
     enc, _ = build(cfg, pretrained=False)
     with tempfile.TemporaryDirectory() as tmp:
         export_onnx(enc, head, cfg, tmp, head_source=head_source)
-        return _initializers(Path(tmp) / HEAD_FILE)[0]
+        return _head_constants(Path(tmp))[0]
 
 
 def _candidates(head: DealPromptHead) -> dict[tuple[str, str], np.ndarray]:
@@ -93,9 +102,10 @@ def recover_head(model_dir: str | Path, verify: bool = True) -> tuple[ModelConfi
     constant matches no expression or several.
     """
     path = Path(model_dir) / HEAD_FILE
-    if not path.is_file():
-        raise ModelError(f"{path} not found; give a model folder holding {HEAD_FILE}")
-    shipped, meta = _initializers(path)
+    for needed in (path, Path(model_dir) / ENCODER_FILE):
+        if not needed.is_file():
+            raise ModelError(f"{needed} not found; give a model folder holding {HEAD_FILE} and {ENCODER_FILE}")
+    shipped, meta = _head_constants(Path(model_dir))
     if "config" not in meta:
         raise ModelError(f"{path} has no DEAL config in its metadata; it was not written by `deal export`")
     cfg = ModelConfig.from_json(meta["config"])
@@ -110,8 +120,9 @@ def recover_head(model_dir: str | Path, verify: bool = True) -> tuple[ModelConfi
     state = {k: v.clone() for k, v in random_head.state_dict().items()}
     folded: dict[str, dict[str, np.ndarray]] = {}  # batch norm -> its folded scale / shift
     for key, value in shipped.items():
-        if key.startswith(_PREFIX) and key[len(_PREFIX):] in state:
-            state[key[len(_PREFIX):]] = torch.from_numpy(value.copy())
+        named = key[len(PREP_PREFIX):] if key.startswith(PREP_PREFIX) else key
+        if named.startswith(_PREFIX) and named[len(_PREFIX):] in state:
+            state[named[len(_PREFIX):]] = torch.from_numpy(value.copy())
             continue
         hits = [c for c, a in candidates.items() if a.shape == fresh[key].shape and np.allclose(a, fresh[key], rtol=1e-4, atol=1e-6)]
         if len(hits) != 1:

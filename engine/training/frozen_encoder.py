@@ -47,7 +47,8 @@ class FrozenEncoder:
         return {"folder": str(self.folder), "content_hash": self.content_hash}
 
     def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        outs = [self.session.run(None, {"image": np.ascontiguousarray(im[None].numpy(), dtype=np.float32)}) for im in images]
+        names = ["p8", "p16", "p32", "size"]  # by name: a format-2 graph also outputs its head's preparation
+        outs = [self.session.run(names, {"image": np.ascontiguousarray(im[None].numpy(), dtype=np.float32)}) for im in images]
         return tuple(torch.from_numpy(np.concatenate([o[i] for o in outs])) for i in range(4))
 
 

@@ -154,21 +154,49 @@ def test_tiny_training_steps_lower_the_loss():
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:3]), losses
 
 
-@pytest.mark.parametrize("shared", [True, False])
-def test_gather_sampling_equals_grid_sample(shared):
+def test_prompt_independent_work_runs_in_the_encoder_graph(tiny_model_dir, tmp_path):
+    """The encoder graph ends with the head's preparation (format 2): the head graph reads its outputs
+    and never p16/p32, and a folder whose encoder lacks them is refused with the remedy."""
+    import shutil
+
+    import onnx
+
+    from engine.errors import ModelError
+    from engine.model.deal import PREPARED
+    from engine.model.export import _strip_preparation
+    from engine.runtime import load_model
+
+    model = load_model(tiny_model_dir, device="cpu")
+    assert model.feature_names == PREPARED
+    head_inputs = [i.name for i in onnx.load(str(tiny_model_dir / "prompt_head.onnx")).graph.input]
+    assert head_inputs == ["p8", *PREPARED, "exemplars", "exemplar_mask"]
+    feats = model.encode(np.random.default_rng(0).random((3, 256, 256), dtype=np.float32))
+    assert set(feats.extra) == set(PREPARED)  # p16/p32 are neither fetched nor cached
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    enc = onnx.load(str(broken / "encoder.onnx"))
+    _strip_preparation(enc.graph)
+    onnx.save(enc, str(broken / "encoder.onnx"))
+    with pytest.raises(ModelError, match="does not compute.*re-export"):
+        load_model(broken, device="cpu")
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_gather_sampling_equals_grid_sample(k):
     """The decoder's one-gather sampler reproduces grid_sample (bilinear, zeros, align_corners=False)
-    on every level, weighted and summed as the attention does."""
+    on every level, weighted and summed as the attention does: level 0 one map per prompt set,
+    the coarser levels shared by every set (their rows prepared once per tile)."""
     import torch.nn.functional as fn
 
-    from engine.model.decoder import LevelStack, sample_levels
+    from engine.model.decoder import LevelStack, level_rows, sample_levels
 
     g = torch.Generator().manual_seed(0)
-    k, hd, q, p, c = 3, 4, 7, 5, 16
-    sizes = [(9, 11), (5, 6), (3, 3)]
-    values = [torch.randn(k if (i == 0 and not shared) else 1, c, h, w, generator=g) for i, (h, w) in enumerate(sizes)]
+    hd, q, p, c = 4, 7, 5, 16
+    sizes = [(12, 16), (6, 8), (3, 4)]  # strides 8, 16, 32 of a 96 x 128 tile
+    values = [torch.randn(k if i == 0 else 1, c, h, w, generator=g) for i, (h, w) in enumerate(sizes)]
     loc = torch.rand(k, q, hd, len(sizes), p, 2, generator=g) * 1.4 - 0.2  # some points fall outside the maps
     weights = torch.rand(k, q, hd, len(sizes), p, generator=g)
-    stack = LevelStack(values, torch.zeros(k, q, c), hd, c, p)
+    stack = LevelStack(values[0], level_rows(values[1:], hd), torch.zeros(k, q, c), hd, c, p)
     got = sample_levels(stack, loc[..., 0].reshape(k * q, -1), loc[..., 1].reshape(k * q, -1), weights.reshape(k * q, -1))
     want = 0
     for level, v in enumerate(values):
@@ -199,7 +227,7 @@ def test_swin_backbone_option_exports_and_matches_torch(tmp_path):
         feats = model.encode(image)
         with torch.no_grad():
             p8, p16, p32, size = enc(torch.from_numpy(image)[None])
-        assert feats.p8.shape == (1, cfg.dim, side // 8, side // 8) and feats.p32.shape == (1, cfg.dim, side // 32, side // 32)
+        assert feats.p8.shape == (1, cfg.dim, side // 8, side // 8) and feats.extra["context_k"].shape == (1, cfg.heads, (side // 32) ** 2, cfg.dim // cfg.heads)
         np.testing.assert_allclose(feats.p8, p8.numpy(), atol=2e-3)
         np.testing.assert_allclose(feats.size, size.numpy(), atol=2e-3)
     from engine.errors import SettingsError
@@ -215,7 +243,7 @@ def test_folded_correlation_equals_its_definition():
     the sets) equals the fusion written out: conv(cat[F * gate, T*cos_max, T*cos_mean]) -> BN -> act."""
     import torch.nn.functional as fn
 
-    from engine.model.point_prompt import Correlation
+    from engine.model.point_prompt import Correlation, inverse_norm
 
     torch.manual_seed(3)
     corr = Correlation(16)
@@ -228,7 +256,7 @@ def test_folded_correlation_equals_its_definition():
     kernels = torch.randn(2, 3, 16)
     mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
     with torch.no_grad():
-        got = corr(f, kernels, mask)
+        got = corr(f, kernels, mask, inverse_norm(f))
         cos = torch.einsum("kmc,chw->kmhw", fn.normalize(kernels, dim=-1), fn.normalize(f[0], dim=0))
         cos_max = torch.stack([cos[0, :2].amax(0), cos[1, :1].amax(0)])[:, None]
         cos_mean = torch.stack([cos[0, :2].mean(0), cos[1, :1].mean(0)])[:, None]

@@ -46,11 +46,15 @@ def test_recovered_head_re_exports_to_a_graph_with_the_same_outputs(tmp_path):
     np.testing.assert_allclose(out_b.count, out_a.count, rtol=1e-5)
     np.testing.assert_allclose(out_b.scores, out_a.scores, atol=1e-5)
     np.testing.assert_allclose(out_b.boxes, out_a.boxes, atol=1e-3)
-    # the torch head itself computes what the graph does
+    # the torch head itself computes what the graphs do (its preparation: at the end of the encoder graph)
     from engine.model.deal import PromptHeadExport
 
     with torch.no_grad():
-        t = PromptHeadExport(recovered)(*(torch.from_numpy(x) for x in (feats.p8, feats.p16, feats.p32, exemplars, mask)))
+        _, p16, p32, _ = enc.eval()(torch.from_numpy(image)[None])
+        prepared = recovered.prepare(torch.from_numpy(feats.p8), p16, p32)
+        for name, value in prepared.items():
+            np.testing.assert_allclose(feats.extra[name], value.numpy(), atol=1e-4, rtol=1e-4)
+        t = PromptHeadExport(recovered)(*(torch.from_numpy(x) for x in (feats.p8,)), p16, p32, *(torch.from_numpy(x) for x in (exemplars, mask)))
     np.testing.assert_allclose(t[0].numpy(), out_a.density, atol=1e-4)
     np.testing.assert_allclose(t[5].numpy(), out_a.count, rtol=1e-4)
 
