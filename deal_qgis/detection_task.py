@@ -18,6 +18,7 @@ from engine.errors import CancelledError, DealError, SettingsError
 from engine.feature_table import feature_table
 from engine.prompts import PointPrompt
 from engine.runtime import load_model
+from engine.self_prompting import DEFAULT_SELF_PROMPTS
 from engine.session import Session
 
 from .result_layers import write_density
@@ -85,6 +86,7 @@ class DetectionTask(QgsTask):
         try:
             entry = self._entry()
             entry.session.bracket = self.settings.bracket  # not a feature setting: the cached session takes it per run
+            entry.session.self_prompts = DEFAULT_SELF_PROMPTS if self.settings.self_prompt else 0
             calls_before = entry.session.encoder_calls
             result = entry.session.detect(self.prompts, score_threshold=self.settings.score_threshold or None,
                                           progress=self._progress, cancel=self.isCanceled)

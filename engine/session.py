@@ -23,6 +23,9 @@ score, and the detections merged per category (the surest box per object, as acr
 density map and counts stay those of the category's own factor. One factor is rarely right for
 every object of a scene; on the validation split the bracket raised AP50 for every category by
 about a point, at about 3.5 times the encoding (model card).
+Self-prompting (``Session(..., self_prompts=K)``, ``--self-prompt``; off by default): after a first
+pass, each category's K surest detections join its clicks as if clicked and the scene is searched
+again, at the factor those points give (``engine.self_prompting``).
 Probes run the encoder on those small windows only, never on the scene's tiles; factors are
 powers of sqrt(2), so clicks on similar objects share encoded tiles. ``Session(..., scale=F)``
 fixes the factor (no probes).
@@ -49,6 +52,7 @@ from .merge import TileDetections, merge_tile_detections
 from .prompts import PointPrompt, group_by_category
 from .raster_source import RasterSource, Window
 from .results import DetectionResult
+from .self_prompting import MAX_SELF_PROMPTS, SELF_PROMPT_MIN_SCORE, surest_detections
 from .runtime import DealModel, HeadOutput, TileFeatures
 from .tiling import Tile, TileGrid
 
@@ -88,11 +92,13 @@ class Session:
             the model's training size times ``OBJECT_ZOOM``.
         bracket: with the automatic scale, also detect each category one sqrt(2) step below and
             above its factor and merge (see module docstring); ~3.5x the encoding.
+        self_prompts: in :meth:`detect`, add each category's this many surest detections of a
+            first pass to its clicks and detect again (``engine.self_prompting``); 0 = one pass.
     """
 
     def __init__(self, source: RasterSource, model: DealModel, tile_size: int | None = None, overlap: int | None = None,
                  cache: FeatureCache | None = None, scale: float | str = "auto", object_px: float | None = None,
-                 bracket: bool = False):
+                 bracket: bool = False, self_prompts: int = 0):
         md = model.metadata
         self.source = source
         self.model = model
@@ -109,6 +115,9 @@ class Session:
         self.cache = cache if cache is not None else FeatureCache()
         self.fixed_scale = None if scale == "auto" else float(scale)
         self.bracket = bool(bracket)  # may be changed between runs; used only with the automatic scale
+        if not 0 <= int(self_prompts) <= MAX_SELF_PROMPTS:
+            raise SettingsError(f"self-prompting adds 0 to {MAX_SELF_PROMPTS} detections per category, got {self_prompts}")
+        self.self_prompts = int(self_prompts)  # may be changed between runs
         self.object_px = float(md.target_object_px * OBJECT_ZOOM if object_px is None else object_px)
         if not 4.0 <= self.object_px <= self.tile_size / 4:
             raise SettingsError(f"object size must be between 4 and {self.tile_size // 4} model pixels "
@@ -330,8 +339,28 @@ class Session:
                progress: Progress | None = None, cancel: Cancel | None = None) -> DetectionResult:
         """Find every object like the clicked ones, scene-wide (see module docstring)."""
         t0, calls0, hits0, enc0, head0 = time.perf_counter(), self.encoder_calls, self.cache_hits, self.seconds_encode, self.seconds_head
-        result = self.detect_with_exemplars(self.exemplars(prompts, progress, cancel), score_threshold, progress, cancel)
+        exemplars = self.exemplars(prompts, progress, cancel)
+        if self.self_prompts:
+            result = self._detect_self_prompted(prompts, exemplars, score_threshold, progress, cancel)
+        else:
+            result = self.detect_with_exemplars(exemplars, score_threshold, progress, cancel)
         result.stats.update(self._stats_since(t0, calls0, hits0, enc0, head0, result.stats["tiles"]))  # clicked tiles included
+        return result
+
+    def _detect_self_prompted(self, prompts: list[PointPrompt], exemplars: ExemplarSet, score_threshold: float | None,
+                              progress: Progress | None, cancel: Cancel | None) -> DetectionResult:
+        """Two passes: the clicks alone, then the clicks followed by each category's ``self_prompts``
+        surest detections (``engine.self_prompting``) as if clicked too: the category's factor is
+        estimated again (the probe reads its first three points: with one click, the clicked object
+        and the two surest others) and every point's embedding joins the prompt set. The second
+        pass is the result; it encodes the scene again only where the factor moved."""
+        threshold = self.model.metadata.score_threshold if score_threshold is None else float(score_threshold)
+        first = self.detect_with_exemplars(exemplars, min(threshold, SELF_PROMPT_MIN_SCORE), _sub_progress(progress, 0.0, 0.5), cancel)
+        extra = surest_detections(first.boxes_px, first.scores, first.categories, prompts, self.self_prompts)
+        grown = self.exemplars(list(prompts) + extra, None, cancel) if extra else exemplars
+        result = self.detect_with_exemplars(grown, threshold, _sub_progress(progress, 0.5, 1.0), cancel)
+        added = group_by_category(extra) if extra else {}
+        result.stats["self_prompts"] = {name: len(added.get(name, ())) for name in exemplars.categories}
         return result
 
     def _stats_since(self, t0: float, calls0: int, hits0: int, enc0: float, head0: float, tiles: int) -> dict:

@@ -24,10 +24,11 @@ from qgis.PyQt.QtGui import QIcon
 
 from engine.feature_table import feature_table
 from engine.results import DetectionResult
+from engine.self_prompting import DEFAULT_SELF_PROMPTS
 
 from ..plugin_paths import icon_path
 from ..result_layers import detection_layer, write_density
-from ..settings import bracket_texts
+from ..settings import bracket_texts, self_prompt_texts
 from ..translation import tr
 from .feedback_bridge import FeedbackBridge, run_with_analyst_errors
 from .help_text import algorithm_help
@@ -37,6 +38,7 @@ from .session_pool import pooled_session
 
 SCORE_THRESHOLD = "SCORE_THRESHOLD"
 BRACKET = "BRACKET"
+SELF_PROMPT = "SELF_PROMPT"
 OUTPUT = "OUTPUT"
 DENSITY = "DENSITY"
 COUNTS = "COUNTS"
@@ -103,6 +105,10 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
         bracket = QgsProcessingParameterBoolean(BRACKET, label, False, optional=True)
         bracket.setHelp(help_text)
         self.addParameter(bracket)
+        label, help_text = self_prompt_texts()
+        self_prompt = QgsProcessingParameterBoolean(SELF_PROMPT, label, False, optional=True)
+        self_prompt.setHelp(help_text)
+        self.addParameter(self_prompt)
         add_engine_parameters(self)
 
         output = QgsProcessingParameterFeatureSink(OUTPUT, tr("Detected objects"),
@@ -142,10 +148,15 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
             # counted on the Session: result.stats leaves out the tiles read to embed the clicks
             calls_before, hits_before = session.encoder_calls, session.cache_hits
             session.bracket = self.parameterAsBool(parameters, BRACKET, context)
+            session.self_prompts = DEFAULT_SELF_PROMPTS if self.parameterAsBool(parameters, SELF_PROMPT, context) else 0
             result = session.detect(prompts, score_threshold=threshold, progress=bridge.progress,
                                     cancel=bridge.cancel)
             encoded = session.encoder_calls - calls_before
             cached = session.cache_hits - hits_before
+        added = result.stats.get("self_prompts")
+        if added is not None:
+            feedback.pushInfo(tr("Self-prompting: surest detections added to the clicks: {}.").format(
+                ", ".join(f"{name} {n}" for name, n in added.items())))
         outputs = self._write_outputs(result, settings.crs, parameters, context, feedback)
         feedback.pushInfo(tr("Tiles encoded: {}; tile reads answered from encoded tiles: {}.").format(encoded, cached))
         feedback.pushInfo(tr("Objects detected: {}.").format(

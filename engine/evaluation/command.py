@@ -49,6 +49,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="object size (model px) the scale probe aims at (default: the engine's, 33 px for the bundled model)")
     p.add_argument("--bracket", action="store_true",
                    help="scale bracketing: also detect each category one sqrt(2) step below and above its factor")
+    p.add_argument("--self-prompt", type=int, default=0, metavar="K",
+                   help="self-prompting: each category's K surest detections of a first pass join its clicks "
+                        "for a second pass (default 0: one pass)")
     p.add_argument("--max-images", type=int, default=None, help="only the first N images of the split")
     p.add_argument("--seed", type=int, default=0, help="seed of the random clicks")
     p.add_argument("--count-threshold", type=float, nargs="+", default=None, metavar="S",
@@ -87,7 +90,7 @@ def _detector(args: argparse.Namespace):
                                    bracket=args.bracket))
     from .harness import SessionDetector
     return f"deal:{Path(args.model).name}", SessionDetector(load_model(args.model, device=args.device), object_px=args.object_px,
-                                                                   bracket=args.bracket)
+                                                                   bracket=args.bracket, self_prompts=args.self_prompt)
 
 
 def _print_progress(setting: int):
@@ -113,6 +116,10 @@ def run(args: argparse.Namespace) -> int:
     if args.object_px is not None and not 4 <= args.object_px <= 256:
         raise DealError(f"--object-px must be between 4 and 256 model pixels (the bundled model was trained at 28 "
                         f"and detects at 33 by default), got {args.object_px:g}")
+    from ..self_prompting import MAX_SELF_PROMPTS
+
+    if not 0 <= args.self_prompt <= MAX_SELF_PROMPTS:
+        raise DealError(f"--self-prompt takes 0 to {MAX_SELF_PROMPTS} detections per category, got {args.self_prompt}")
     if args.out:
         check_writable(args.out)  # fail before hours of evaluation, not after
     name, detector = _detector(args)  # a wrong model or baseline option fails before the data is read
@@ -129,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
                                                count_threshold=thresholds[0], more_count_thresholds=thresholds[1:])
         if args.out:  # after every setting, so a long run stopped midway keeps what it finished
             report = {"results": results, "split": args.split, "seed": args.seed, "jitter": args.jitter, "bracket": args.bracket,
-                      "max_images": args.max_images, "datasets": sorted({r.dataset for r in records})}
+                      "self_prompt": args.self_prompt, "max_images": args.max_images, "datasets": sorted({r.dataset for r in records})}
             with atomic_path(args.out) as tmp:
                 tmp.write_text(json.dumps(report, indent=1))
     print(format_table(results))

@@ -40,9 +40,10 @@ class SessionDetector:
 
     def __init__(self, model, score_threshold: float = EVAL_SCORE_THRESHOLD,
                  tile_size: int | None = None, overlap: int | None = None, object_px: float | None = None,
-                 bracket: bool = False):
+                 bracket: bool = False, self_prompts: int = 0):
         self.model = model
         self.bracket = bracket
+        self.self_prompts = self_prompts
         self.score_threshold = score_threshold
         self.tile_size = tile_size
         self.overlap = overlap
@@ -53,7 +54,7 @@ class SessionDetector:
         from ..session import Session
 
         return Session(ArraySource(image), self.model, tile_size=self.tile_size, overlap=self.overlap,
-                       object_px=self.object_px, bracket=self.bracket)
+                       object_px=self.object_px, bracket=self.bracket, self_prompts=self.self_prompts)
 
     def detect(self, image: np.ndarray, prompts: list[PointPrompt]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         result = self._session(image).detect(prompts, score_threshold=self.score_threshold)

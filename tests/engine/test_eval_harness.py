@@ -249,3 +249,15 @@ def test_deal_eval_prints_the_count_error_per_threshold_and_refuses_bad_ones(tmp
     assert "setting 1, count MAE by threshold: 0.3: " in capsys.readouterr().out
     assert deal_main(args + ["--count-threshold", "1.5"]) != 0
     assert "--count-threshold takes scores between 0 and 1" in capsys.readouterr().err
+
+
+def test_deal_eval_self_prompt_option_is_recorded_and_refuses_bad_counts(tmp_path, capsys, tiny_model_dir):
+    _write_dataset(tmp_path / "data")
+    args = ["eval", "--model", str(tiny_model_dir), "--data", str(tmp_path / "data"), "--datasets", "toy",
+            "--split", "loso:toy", "--setting", "1", "--device", "cpu"]
+    assert deal_main(args + ["--self-prompt", "40"]) != 0
+    assert "--self-prompt takes 0 to 32 detections per category" in capsys.readouterr().err
+    assert deal_main(args + ["--self-prompt", "3", "--max-images", "1", "--out", str(tmp_path / "m.json")]) == 0
+    import json
+
+    assert json.loads((tmp_path / "m.json").read_text())["self_prompt"] == 3

@@ -85,6 +85,27 @@ def test_bracket_parameter_detects_at_more_scales(deal_provider, scene_data, tmp
     assert again["ENCODED_TILES"] == 0 and again["DETECTIONS"] == plain["DETECTIONS"]
 
 
+def test_self_prompt_parameter_searches_again_on_the_encoded_tiles(deal_provider, scene_data, tmp_path, fresh_pool):
+    class Log(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.lines = []
+
+        def pushInfo(self, info):  # noqa: N802 (Qt's name)
+            self.lines.append(info)
+
+    plain = _detect(scene_data, SCORE_THRESHOLD=0.0, OUTPUT=str(tmp_path / "plain.gpkg"))
+    log = Log()
+    refined = processing.run("deal:detect", {"INPUT": scene_data["scene"], "PROMPTS": scene_data["clicks"],
+                                             "CATEGORY_FIELD": "cat", "DEVICE": "cpu", "SCORE_THRESHOLD": 0.0,
+                                             "SELF_PROMPT": True, "OUTPUT": str(tmp_path / "refined.gpkg")}, feedback=log)
+    # both passes run on the tiles the plain run encoded (what gets added: tests/engine/test_self_prompting.py)
+    assert plain["ENCODED_TILES"] > 0 and refined["ENCODED_TILES"] == 0 and refined["DETECTIONS"] > 0
+    assert QgsVectorLayer(refined["OUTPUT"], "r", "ogr").featureCount() == refined["DETECTIONS"]
+    added = [line for line in log.lines if line.startswith("Self-prompting")]
+    assert len(added) == 1 and "vehicle" in added[0], log.lines
+
+
 def test_second_run_and_new_process_reuse_encoded_tiles(deal_provider, scene_data, tmp_path, fresh_pool):
     cache = tmp_path / "features"
     first = _detect(scene_data, CACHE_DIR=str(cache))
