@@ -52,8 +52,8 @@ from .merge import TileDetections, merge_tile_detections
 from .prompts import PointPrompt, group_by_category
 from .raster_source import RasterSource, Window
 from .results import DetectionResult
-from .self_prompting import MAX_SELF_PROMPTS, SELF_PROMPT_MIN_SCORE, surest_detections
 from .runtime import DealModel, HeadOutput, TileFeatures
+from .self_prompting import MAX_SELF_PROMPTS, SELF_PROMPT_MIN_SCORE, surest_detections
 from .tiling import Tile, TileGrid
 
 Progress = Callable[[float, str], None]
