@@ -10,17 +10,8 @@ from PIL import Image
 from engine.georef import GeoReference
 from engine.prompts import PointPrompt
 from engine.raster_source import ArraySource
-from engine.runtime import load_model
 from engine.session import Session
 from engine.synthetic import render_scene
-
-
-@pytest.fixture(scope="module")
-def bundled():
-    model = load_model(device="cpu")
-    if not model.metadata.trained:
-        pytest.skip("the bundled model is the untrained placeholder")
-    return model
 
 
 def test_same_scene_at_three_resolutions_gives_the_same_count(bundled):

@@ -8,7 +8,6 @@ import pytest
 from engine.errors import SettingsError
 from engine.prompts import PointPrompt
 from engine.raster_source import ArraySource
-from engine.runtime import load_model
 from engine.self_prompting import SELF_PROMPT_MIN_SCORE, surest_detections
 from engine.session import Session
 from engine.synthetic import render_scene
@@ -34,14 +33,6 @@ def test_surest_detections_per_category_skip_the_clicked_object_and_unsure_ones(
     assert surest_detections(boxes, scores, cats, clicks, per_category=9)[:3] == got[:2] + [got[2]]
     assert surest_detections(boxes, scores, cats, clicks, per_category=0) == []
     assert surest_detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, str), clicks, per_category=3) == []
-
-
-@pytest.fixture(scope="module")
-def bundled():
-    model = load_model(device="cpu")
-    if not model.metadata.trained:
-        pytest.skip("the bundled model is the untrained placeholder")
-    return model
 
 
 def test_self_prompting_adds_real_objects_as_clicks(bundled):
