@@ -4,10 +4,11 @@ One click shows one instance, and an atypical one (a parked aircraft seen at an 
 with its wake, a van among cars) is a poor guide to its category. After a first pass, the
 detections the model is surest of are objects of the category too, so they are added to the
 clicks as if the analyst had clicked them and the scene is searched again: the category's
-resampling factor is estimated anew from the clicked object and the two surest others (the scale
-probe reads a category's first three points) and all their embeddings form the prompt set. On
-the validation split the gain came from that factor: adding the same points at the first pass's
-factor changed little (model card). This is the inference-time counterpart of the paper's cyclic
+resampling factor is estimated anew, the scale probe reading every added point besides the
+clicks (where a click alone reads only a category's first three), and all their embeddings form
+the prompt set. On the validation split the gain came from that factor: adding the same points
+at the first pass's factor changed little, and probing all seven points (one click, six added)
+instead of three lifted ships by a further 2.8 points of AP50 (model card). This is the inference-time counterpart of the paper's cyclic
 prompting in training (PG-CPP, V-B), where the prompt set grows with the objects the model
 handled worst; here it grows with the ones it handled best, since at inference nothing tells
 which of the others are real.

@@ -275,13 +275,14 @@ class Session:
             self._probes[key] = Probe(density, size, box_sizes(out.boxes[0][sure]))
         return self._probes[key]
 
-    def estimate_scale(self, prompts: list[PointPrompt]) -> tuple[float, float]:
-        """``(resampling factor, clicked object size in scene px)`` for one category's clicks (see module docstring)."""
+    def estimate_scale(self, prompts: list[PointPrompt], probe_clicks: int = PROBE_CLICKS) -> tuple[float, float]:
+        """``(resampling factor, clicked object size in scene px)`` for one category's clicks (see module
+        docstring), from its first ``probe_clicks`` clicks."""
         target = self.object_px
         if self.fixed_scale is not None:
             sizes = [self._embed(p, self.fixed_scale)[1] for p in prompts]
             return self.fixed_scale, float(np.median(sizes))
-        probed = prompts[:PROBE_CLICKS]
+        probed = prompts[:probe_clicks]
 
         def score(scale: float) -> float:
             values = [self._probe(p, scale) for p in probed]
@@ -309,8 +310,10 @@ class Session:
         return population_sizes(lambda j: np.concatenate([self._probe(p, PROBE_SCALES[j]).found_px for p in probed]),
                                 index, self.object_px)
 
-    def exemplars(self, prompts: list[PointPrompt], progress: Progress | None = None, cancel: Cancel | None = None) -> ExemplarSet:
-        """Embeddings of the clicks, per category, at each category's scale (encodes the clicked tiles)."""
+    def exemplars(self, prompts: list[PointPrompt], progress: Progress | None = None, cancel: Cancel | None = None,
+                  probe_clicks: int = PROBE_CLICKS) -> ExemplarSet:
+        """Embeddings of the clicks, per category, at each category's scale (encodes the clicked tiles);
+        the scale probe reads each category's first ``probe_clicks`` clicks."""
         self._validate(prompts)
         groups = group_by_category(prompts)
         emb, scales, sizes = {}, {}, {}
@@ -318,7 +321,7 @@ class Session:
             _check(cancel)
             if progress:
                 progress(0.0, f"reading the '{name}' clicks")
-            scale, size = self.estimate_scale(group)
+            scale, size = self.estimate_scale(group, probe_clicks)
             emb[name] = np.stack([self._embed(p, scale)[0] for p in group])
             scales[name], sizes[name] = scale, size
         bracket = []
@@ -351,13 +354,13 @@ class Session:
                               progress: Progress | None, cancel: Cancel | None) -> DetectionResult:
         """Two passes: the clicks alone, then the clicks followed by each category's ``self_prompts``
         surest detections (``engine.self_prompting``) as if clicked too: the category's factor is
-        estimated again (the probe reads its first three points: with one click, the clicked object
-        and the two surest others) and every point's embedding joins the prompt set. The second
-        pass is the result; it encodes the scene again only where the factor moved."""
+        estimated again, the probe reading up to ``PROBE_CLICKS + self_prompts`` points (with one
+        click: it and every added one), and every point's embedding joins the prompt set. The
+        second pass is the result; it encodes the scene again only where the factor moved."""
         threshold = self.model.metadata.score_threshold if score_threshold is None else float(score_threshold)
         first = self.detect_with_exemplars(exemplars, min(threshold, SELF_PROMPT_MIN_SCORE), _sub_progress(progress, 0.0, 0.5), cancel)
         extra = surest_detections(first.boxes_px, first.scores, first.categories, prompts, self.self_prompts)
-        grown = self.exemplars(list(prompts) + extra, None, cancel) if extra else exemplars
+        grown = self.exemplars(list(prompts) + extra, None, cancel, PROBE_CLICKS + self.self_prompts) if extra else exemplars
         result = self.detect_with_exemplars(grown, threshold, _sub_progress(progress, 0.5, 1.0), cancel)
         added = group_by_category(extra) if extra else {}
         result.stats["self_prompts"] = {name: len(added.get(name, ())) for name in exemplars.categories}

@@ -9,7 +9,7 @@ from engine.errors import SettingsError
 from engine.prompts import PointPrompt
 from engine.raster_source import ArraySource
 from engine.self_prompting import SELF_PROMPT_MIN_SCORE, surest_detections
-from engine.session import Session
+from engine.session import PROBE_CLICKS, Session
 from engine.synthetic import render_scene
 
 
@@ -56,7 +56,8 @@ def test_self_prompting_adds_real_objects_as_clicks(bundled):
         assert ((cars[:, 0] <= p.col_px) & (p.col_px <= cars[:, 2]) & (cars[:, 1] <= p.row_px) & (p.row_px <= cars[:, 3])).any()
     result = session.detect(click)
     assert result.stats["self_prompts"] == {"vehicle": 4}
-    again = Session(ArraySource(scene.image), bundled).exemplars(click + extra)  # what the second pass clicks
+    # what the second pass clicks, every point probed for the scale
+    again = Session(ArraySource(scene.image), bundled).exemplars(click + extra, probe_clicks=PROBE_CLICKS + 4)
     assert result.scales == again.scales
     if result.scales == first.scales:
         assert session.encoder_calls == encoded  # both passes on the same encoded tiles
