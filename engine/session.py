@@ -362,7 +362,7 @@ class Session:
         extra = surest_detections(first.boxes_px, first.scores, first.categories, prompts, self.self_prompts)
         grown = self.exemplars(list(prompts) + extra, None, cancel, PROBE_CLICKS + self.self_prompts) if extra else exemplars
         result = self.detect_with_exemplars(grown, threshold, _sub_progress(progress, 0.5, 1.0), cancel)
-        added = group_by_category(extra) if extra else {}
+        added = group_by_category(extra)
         result.stats["self_prompts"] = {name: len(added.get(name, ())) for name in exemplars.categories}
         return result
 

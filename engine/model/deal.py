@@ -161,10 +161,11 @@ class PromptHeadExport(nn.Module):
         self.source = source
 
     def forward(self, p8, p16, p32, exemplars, mask):
-        return self.outputs(self.head.run(p8, self.head.prepare(p8, p16, p32), exemplars, mask, dense_boxes=False, adaptive_queries=True))
+        return self.on_prepared(p8, self.head.prepare(p8, p16, p32), exemplars, mask)
 
-    def outputs(self, out: dict):
-        """The graph's outputs from :meth:`DealPromptHead.run`'s dict."""
+    def on_prepared(self, p8, prepared: dict, exemplars, mask):
+        """The graph's outputs from the tile's :meth:`DealPromptHead.prepare` results."""
+        out = self.head.run(p8, prepared, exemplars, mask, dense_boxes=False, adaptive_queries=True)
         size = out["tile_size"]
         if self.source == "dense":
             boxes = out["query_boxes"] / size
@@ -187,8 +188,7 @@ class PromptHeadGraph(PromptHeadExport):
     """
 
     def forward(self, p8, inv_norm8, context_k, context_v, level_rows, exemplars, mask):
-        prepared = dict(zip(PREPARED, (inv_norm8, context_k, context_v, level_rows)))
-        return self.outputs(self.head.run(p8, prepared, exemplars, mask, dense_boxes=False, adaptive_queries=True))
+        return self.on_prepared(p8, dict(zip(PREPARED, (inv_norm8, context_k, context_v, level_rows))), exemplars, mask)
 
 
 class TilePreparation(nn.Module):

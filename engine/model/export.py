@@ -128,7 +128,7 @@ def _attach_preparation(encoder_path: Path, head: DealPromptHead) -> None:
     model = onnx.load(str(encoder_path))
     graph = model.graph
     _strip_preparation(graph)
-    keep = {"", "p8", "p16", "p32", *PREPARED}
+    keep = {"", *(i.name for i in prep.input), *PREPARED}  # the names shared with the encoder graph
 
     def rename(name: str) -> str:
         return name if name in keep else PREP_PREFIX + name
@@ -151,8 +151,8 @@ def _attach_preparation(encoder_path: Path, head: DealPromptHead) -> None:
 
 def _strip_preparation(graph) -> None:
     """Remove a head preparation attached by :func:`_attach_preparation` (nothing when there is none)."""
-    for field, names in ((graph.node, lambda x: x.name), (graph.initializer, lambda x: x.name), (graph.value_info, lambda x: x.name)):
-        kept = [x for x in field if not names(x).startswith(PREP_PREFIX)]
+    for field in (graph.node, graph.initializer, graph.value_info):
+        kept = [x for x in field if not x.name.startswith(PREP_PREFIX)]
         del field[:]
         field.extend(kept)
     kept = [o for o in graph.output if o.name not in PREPARED]

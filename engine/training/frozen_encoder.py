@@ -19,7 +19,7 @@ import torch
 from ..errors import ModelError
 from ..model.config import ModelConfig
 from ..model.deal import DealPromptHead
-from ..model.export import ENCODER_FILE, encoder_hash
+from ..model.export import BASE_OUTPUTS, ENCODER_FILE, encoder_hash
 
 # Config fields a new head may change; the rest describe the encoder and how the engine feeds it.
 HEAD_FIELDS = ("decoder_layers", "dense_context", "head_act", "num_queries", "min_queries", "points", "name", "version")
@@ -47,7 +47,7 @@ class FrozenEncoder:
         return {"folder": str(self.folder), "content_hash": self.content_hash}
 
     def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        names = ["p8", "p16", "p32", "size"]  # by name: a format-2 graph also outputs its head's preparation
+        names = list(BASE_OUTPUTS)  # by name: a format-2 graph also outputs its head's preparation
         outs = [self.session.run(names, {"image": np.ascontiguousarray(im[None].numpy(), dtype=np.float32)}) for im in images]
         return tuple(torch.from_numpy(np.concatenate([o[i] for o in outs])) for i in range(4))
 
