@@ -20,6 +20,7 @@ from engine.prompts import PointPrompt
 from engine.runtime import load_model
 from engine.self_prompting import DEFAULT_SELF_PROMPTS
 from engine.session import Session
+from engine.views import MAX_VIEWS
 
 from .result_layers import write_density
 from .session_cache import SessionCache, SessionEntry
@@ -87,6 +88,7 @@ class DetectionTask(QgsTask):
             entry = self._entry()
             entry.session.bracket = self.settings.bracket  # not a feature setting: the cached session takes it per run
             entry.session.self_prompts = DEFAULT_SELF_PROMPTS if self.settings.self_prompt else 0
+            entry.session.views = MAX_VIEWS if self.settings.mirror_views else 1
             calls_before = entry.session.encoder_calls
             result = entry.session.detect(self.prompts, score_threshold=self.settings.score_threshold or None,
                                           progress=self._progress, cancel=self.isCanceled)

@@ -28,6 +28,15 @@ def self_prompt_texts() -> tuple[str, str]:
                "of its kind: about a point more accuracy on the validation images, for a second search."))
 
 
+def views_texts() -> tuple[str, str]:
+    """Label and help of the test-time views option (the panel's checkbox and the Processing parameter)."""
+    return (tr("Also search the mirror images (slower)"),
+            tr("Test-time views: the scene is also searched mirrored left-right, top-bottom and both, "
+               "and each object's boxes from the four searches are averaged. Tighter boxes and fewer "
+               "false detections (several points more accuracy on the validation images), at four "
+               "times the encoding time."))
+
+
 _PREFIX = "deal/"
 
 
@@ -45,6 +54,8 @@ class DealSettings:
             scale (more accurate, ~3.5x the encoding).
         self_prompt: self-prompting: the surest detections of a first pass join the clicks for a
             second pass (engine.self_prompting).
+        mirror_views: test-time views: the scene also searched mirrored, each object's boxes
+            fused (engine.views; four times the encoding).
     """
 
     model_path: str = ""
@@ -55,6 +66,7 @@ class DealSettings:
     output_folder: str = ""
     bracket: bool = False
     self_prompt: bool = False
+    mirror_views: bool = False
 
     @classmethod
     def load(cls) -> "DealSettings":

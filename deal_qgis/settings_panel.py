@@ -6,7 +6,7 @@ from qgis.gui import QgsCollapsibleGroupBox, QgsFileWidget
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
-from .settings import DEVICES, DealSettings, bracket_texts, self_prompt_texts
+from .settings import DEVICES, DealSettings, bracket_texts, self_prompt_texts, views_texts
 from .translation import tr
 
 
@@ -59,6 +59,9 @@ class SettingsPanel(QgsCollapsibleGroupBox):
         label, help_text = self_prompt_texts()
         self.self_prompt = QCheckBox(label, self)
         self.self_prompt.setToolTip(help_text)
+        label, help_text = views_texts()
+        self.mirror_views = QCheckBox(label, self)
+        self.mirror_views.setToolTip(help_text)
         form = QFormLayout(self)
         form.addRow(tr("Model folder"), self.model)
         form.addRow(tr("Tile size (px)"), self.tile_size)
@@ -68,10 +71,11 @@ class SettingsPanel(QgsCollapsibleGroupBox):
         form.addRow(tr("Output folder"), self.output)
         form.addRow(tr("Scale"), self.bracket)
         form.addRow(tr("Examples"), self.self_prompt)
+        form.addRow(tr("Views"), self.mirror_views)
         self.set_settings(DealSettings.load())
         for signal in (self.model.fileChanged, self.output.fileChanged, self.tile_size.valueChanged,
                        self.overlap.valueChanged, self.score.valueChanged, self.device.currentIndexChanged,
-                       self.bracket.toggled, self.self_prompt.toggled):
+                       self.bracket.toggled, self.self_prompt.toggled, self.mirror_views.toggled):
             signal.connect(self._save)
 
     def set_settings(self, settings: DealSettings) -> None:
@@ -84,13 +88,15 @@ class SettingsPanel(QgsCollapsibleGroupBox):
         self.output.setFilePath(settings.output_folder)
         self.bracket.setChecked(settings.bracket)
         self.self_prompt.setChecked(settings.self_prompt)
+        self.mirror_views.setChecked(settings.mirror_views)
         self.blockSignals(False)
 
     def settings(self) -> DealSettings:
         return DealSettings(model_path=self.model.filePath().strip(), tile_size=self.tile_size.value(),
                             overlap=self.overlap.value(), score_threshold=round(self.score.value(), 4),
                             device=self.device.currentData(), output_folder=self.output.filePath().strip(),
-                            bracket=self.bracket.isChecked(), self_prompt=self.self_prompt.isChecked())
+                            bracket=self.bracket.isChecked(), self_prompt=self.self_prompt.isChecked(),
+                            mirror_views=self.mirror_views.isChecked())
 
     def _save(self, *_args) -> None:
         self.settings().save()

@@ -26,6 +26,9 @@ about a point, at about 3.5 times the encoding (model card).
 Self-prompting (``Session(..., self_prompts=K)``, ``--self-prompt``; off by default): after a first
 pass, each category's K surest detections join its clicks as if clicked and the scene is searched
 again, at the factor those points give (``engine.self_prompting``).
+Test-time views (``Session(..., views=4)``, ``--views``; off by default): the scene is also searched
+mirrored left-right, top-bottom and both, and each object's boxes from the views are fused
+(``engine.views``); each view encodes its own tiles, so the first pass costs ``views`` times as much.
 Probes run the encoder on those small windows only, never on the scene's tiles; factors are
 powers of sqrt(2), so clicks on similar objects share encoded tiles. ``Session(..., scale=F)``
 fixes the factor (no probes).
@@ -55,7 +58,9 @@ from .results import DetectionResult
 from .runtime import DealModel, HeadOutput, TileFeatures
 from .self_prompting import MAX_SELF_PROMPTS, SELF_PROMPT_MIN_SCORE, surest_detections
 from .tiling import Tile, TileGrid
+from .views import VIEW_THRESHOLD_FACTOR, VIEWS, FlippedSource, check_views, flip_prompts, fuse_views, unflip_boxes
 
+_COUNTERS = ("encoder_calls", "probe_calls", "cache_hits", "seconds_encode", "seconds_head")
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
 
@@ -94,11 +99,13 @@ class Session:
             above its factor and merge (see module docstring); ~3.5x the encoding.
         self_prompts: in :meth:`detect`, add each category's this many surest detections of a
             first pass to its clicks and detect again (``engine.self_prompting``); 0 = one pass.
+        views: in :meth:`detect`, search the scene as it is and in ``views - 1`` mirrored views
+            and fuse each object's boxes (``engine.views``); 1 = the scene alone, at most 4.
     """
 
     def __init__(self, source: RasterSource, model: DealModel, tile_size: int | None = None, overlap: int | None = None,
                  cache: FeatureCache | None = None, scale: float | str = "auto", object_px: float | None = None,
-                 bracket: bool = False, self_prompts: int = 0):
+                 bracket: bool = False, self_prompts: int = 0, views: int = 1):
         md = model.metadata
         self.source = source
         self.model = model
@@ -118,6 +125,8 @@ class Session:
         if not 0 <= int(self_prompts) <= MAX_SELF_PROMPTS:
             raise SettingsError(f"self-prompting adds 0 to {MAX_SELF_PROMPTS} detections per category, got {self_prompts}")
         self.self_prompts = int(self_prompts)  # may be changed between runs
+        self.views = check_views(views)  # may be changed between runs
+        self._views: dict[tuple[bool, bool], Session] = {}
         self.object_px = float(md.target_object_px * OBJECT_ZOOM if object_px is None else object_px)
         if not 4.0 <= self.object_px <= self.tile_size / 4:
             raise SettingsError(f"object size must be between 4 and {self.tile_size // 4} model pixels "
@@ -341,6 +350,12 @@ class Session:
     def detect(self, prompts: list[PointPrompt], score_threshold: float | None = None,
                progress: Progress | None = None, cancel: Cancel | None = None) -> DetectionResult:
         """Find every object like the clicked ones, scene-wide (see module docstring)."""
+        if self.views > 1:
+            return self._detect_views(prompts, score_threshold, progress, cancel)
+        return self._detect_one_view(prompts, score_threshold, progress, cancel)
+
+    def _detect_one_view(self, prompts: list[PointPrompt], score_threshold: float | None,
+                         progress: Progress | None, cancel: Cancel | None) -> DetectionResult:
         t0, calls0, hits0, enc0, head0 = time.perf_counter(), self.encoder_calls, self.cache_hits, self.seconds_encode, self.seconds_head
         exemplars = self.exemplars(prompts, progress, cancel)
         if self.self_prompts:
@@ -349,6 +364,51 @@ class Session:
             result = self.detect_with_exemplars(exemplars, score_threshold, progress, cancel)
         result.stats.update(self._stats_since(t0, calls0, hits0, enc0, head0, result.stats["tiles"]))  # clicked tiles included
         return result
+
+    def _detect_views(self, prompts: list[PointPrompt], score_threshold: float | None,
+                      progress: Progress | None, cancel: Cancel | None) -> DetectionResult:
+        """The scene and its mirrored views (``engine.views``) searched with the same clicks, each
+        view keeping detections from ``VIEW_THRESHOLD_FACTOR`` of the threshold, the boxes fused
+        (:func:`~engine.views.fuse_views`) and kept from the threshold. Density, estimated counts
+        and scales are the scene's own view's; ``stats`` adds up the views' work."""
+        threshold = self.model.metadata.score_threshold if score_threshold is None else float(score_threshold)
+        self._validate(prompts)  # before any view: its errors name the clicks as the user gave them
+        w, h = self.source.width, self.source.height
+        results = []
+        for i, (flip_x, flip_y) in enumerate(VIEWS[: self.views]):
+            session = self if i == 0 else self._view_session(flip_x, flip_y)
+            before = session._counters()
+            result = session._detect_one_view(flip_prompts(prompts, flip_x, flip_y, w, h), threshold * VIEW_THRESHOLD_FACTOR,
+                                              _sub_progress(progress, i / self.views, (i + 1) / self.views), cancel)
+            if session is not self:  # this session's counters count every view's work
+                for name, start, end in zip(_COUNTERS, before, session._counters()):
+                    setattr(self, name, getattr(self, name) + end - start)
+            result.boxes_px = unflip_boxes(result.boxes_px, flip_x, flip_y, w, h)
+            results.append(result)
+        boxes, scores, cats = fuse_views([r.boxes_px for r in results], [r.scores for r in results],
+                                         [r.categories for r in results])
+        keep = scores >= threshold
+        main = results[0]
+        stats = {k: sum(r.stats[k] for r in results) for k, v in main.stats.items() if isinstance(v, (int, float))}
+        stats.update({k: v for k, v in main.stats.items() if not isinstance(v, (int, float))})
+        stats.update(views=self.views, encoder_calls_total=self.encoder_calls, probe_calls_total=self.probe_calls)
+        return DetectionResult(boxes_px=boxes[keep], scores=scores[keep], categories=cats[keep],
+                               category_names=list(main.category_names), georef=self.georef, density=main.density,
+                               estimated_counts=dict(main.estimated_counts), scales=dict(main.scales), stats=stats)
+
+    def _counters(self) -> tuple:
+        return tuple(getattr(self, name) for name in _COUNTERS)
+
+    def _view_session(self, flip_x: bool, flip_y: bool) -> "Session":
+        """The session of a mirrored view (kept: its tiles and probes serve the next clicks too),
+        sharing this one's feature cache and settings."""
+        key = (flip_x, flip_y)
+        if key not in self._views:
+            self._views[key] = Session(FlippedSource(self.source, flip_x, flip_y), self.model, self.tile_size, self.overlap,
+                                       self.cache, "auto" if self.fixed_scale is None else self.fixed_scale, self.object_px)
+        view = self._views[key]
+        view.bracket, view.self_prompts = self.bracket, self.self_prompts  # settings a run may have changed
+        return view
 
     def _detect_self_prompted(self, prompts: list[PointPrompt], exemplars: ExemplarSet, score_threshold: float | None,
                               progress: Progress | None, cancel: Cancel | None) -> DetectionResult:

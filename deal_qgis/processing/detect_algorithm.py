@@ -25,10 +25,11 @@ from qgis.PyQt.QtGui import QIcon
 from engine.feature_table import feature_table
 from engine.results import DetectionResult
 from engine.self_prompting import DEFAULT_SELF_PROMPTS
+from engine.views import MAX_VIEWS
 
 from ..plugin_paths import icon_path
 from ..result_layers import detection_layer, write_density
-from ..settings import bracket_texts, self_prompt_texts
+from ..settings import bracket_texts, self_prompt_texts, views_texts
 from ..translation import tr
 from .feedback_bridge import FeedbackBridge, run_with_analyst_errors
 from .help_text import algorithm_help
@@ -38,6 +39,7 @@ from .session_pool import pooled_session
 
 SCORE_THRESHOLD = "SCORE_THRESHOLD"
 BRACKET = "BRACKET"
+MIRROR_VIEWS = "MIRROR_VIEWS"
 SELF_PROMPT = "SELF_PROMPT"
 OUTPUT = "OUTPUT"
 DENSITY = "DENSITY"
@@ -109,6 +111,10 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
         self_prompt = QgsProcessingParameterBoolean(SELF_PROMPT, label, False, optional=True)
         self_prompt.setHelp(help_text)
         self.addParameter(self_prompt)
+        label, help_text = views_texts()
+        mirror_views = QgsProcessingParameterBoolean(MIRROR_VIEWS, label, False, optional=True)
+        mirror_views.setHelp(help_text)
+        self.addParameter(mirror_views)
         add_engine_parameters(self)
 
         output = QgsProcessingParameterFeatureSink(OUTPUT, tr("Detected objects"),
@@ -149,6 +155,7 @@ class DetectAlgorithm(QgsProcessingAlgorithm):
             calls_before, hits_before = session.encoder_calls, session.cache_hits
             session.bracket = self.parameterAsBool(parameters, BRACKET, context)
             session.self_prompts = DEFAULT_SELF_PROMPTS if self.parameterAsBool(parameters, SELF_PROMPT, context) else 0
+            session.views = MAX_VIEWS if self.parameterAsBool(parameters, MIRROR_VIEWS, context) else 1
             result = session.detect(prompts, score_threshold=threshold, progress=bridge.progress,
                                     cancel=bridge.cancel)
             encoded = session.encoder_calls - calls_before

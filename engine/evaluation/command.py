@@ -52,6 +52,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--self-prompt", type=int, default=0, metavar="K",
                    help="self-prompting: each category's K surest detections of a first pass join its clicks "
                         "for a second pass (default 0: one pass)")
+    p.add_argument("--views", type=int, default=1, metavar="N",
+                   help="test-time views: the image and N-1 mirror images searched, each object's boxes fused "
+                        "(1 to 4; default 1: the image alone)")
     p.add_argument("--max-images", type=int, default=None, help="only the first N images of the split")
     p.add_argument("--seed", type=int, default=0, help="seed of the random clicks")
     p.add_argument("--count-threshold", type=float, nargs="+", default=None, metavar="S",
@@ -90,7 +93,7 @@ def _detector(args: argparse.Namespace):
                                    bracket=args.bracket))
     from .harness import SessionDetector
     return f"deal:{Path(args.model).name}", SessionDetector(load_model(args.model, device=args.device), object_px=args.object_px,
-                                                                   bracket=args.bracket, self_prompts=args.self_prompt)
+                                                                   bracket=args.bracket, self_prompts=args.self_prompt, views=args.views)
 
 
 def _print_progress(setting: int):
@@ -117,9 +120,12 @@ def run(args: argparse.Namespace) -> int:
         raise DealError(f"--object-px must be between 4 and 256 model pixels (the bundled model was trained at 28 "
                         f"and detects at 33 by default), got {args.object_px:g}")
     from ..self_prompting import MAX_SELF_PROMPTS
+    from ..views import MAX_VIEWS
 
     if not 0 <= args.self_prompt <= MAX_SELF_PROMPTS:
         raise DealError(f"--self-prompt takes 0 to {MAX_SELF_PROMPTS} detections per category, got {args.self_prompt}")
+    if not 1 <= args.views <= MAX_VIEWS:
+        raise DealError(f"--views takes 1 (the image alone) to {MAX_VIEWS} (the image and its three mirror images), got {args.views}")
     if args.out:
         check_writable(args.out)  # fail before hours of evaluation, not after
     name, detector = _detector(args)  # a wrong model or baseline option fails before the data is read
@@ -136,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
                                                count_threshold=thresholds[0], more_count_thresholds=thresholds[1:])
         if args.out:  # after every setting, so a long run stopped midway keeps what it finished
             report = {"results": results, "split": args.split, "seed": args.seed, "jitter": args.jitter, "bracket": args.bracket,
-                      "self_prompt": args.self_prompt, "max_images": args.max_images, "datasets": sorted({r.dataset for r in records})}
+                      "self_prompt": args.self_prompt, "views": args.views, "max_images": args.max_images, "datasets": sorted({r.dataset for r in records})}
             with atomic_path(args.out) as tmp:
                 tmp.write_text(json.dumps(report, indent=1))
     print(format_table(results))

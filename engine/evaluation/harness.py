@@ -40,8 +40,9 @@ class SessionDetector:
 
     def __init__(self, model, score_threshold: float = EVAL_SCORE_THRESHOLD,
                  tile_size: int | None = None, overlap: int | None = None, object_px: float | None = None,
-                 bracket: bool = False, self_prompts: int = 0):
+                 bracket: bool = False, self_prompts: int = 0, views: int = 1):
         self.model = model
+        self.views = views
         self.bracket = bracket
         self.self_prompts = self_prompts
         self.score_threshold = score_threshold
@@ -54,7 +55,8 @@ class SessionDetector:
         from ..session import Session
 
         return Session(ArraySource(image), self.model, tile_size=self.tile_size, overlap=self.overlap,
-                       object_px=self.object_px, bracket=self.bracket, self_prompts=self.self_prompts)
+                       object_px=self.object_px, bracket=self.bracket, self_prompts=self.self_prompts,
+                       views=self.views)
 
     def detect(self, image: np.ndarray, prompts: list[PointPrompt]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         result = self._session(image).detect(prompts, score_threshold=self.score_threshold)

@@ -71,6 +71,8 @@ def test_no_command_prints_help_and_fails(capsys):
     (["--device", "tpu"], "invalid choice"),
     (["--self-prompt", "-1"], "adds 0 to 32 detections"),
     (["--self-prompt", "many"], "adds 0 to 32 detections"),
+    (["--views", "5"], "views are 1 (the scene alone) to 4"),
+    (["--views", "two"], "views are 1 (the scene alone) to 4"),
 ])
 def test_bad_option_values_are_usage_errors(capsys, scene, tmp_path, argv, phrase):
     with pytest.raises(SystemExit) as info:
@@ -190,7 +192,7 @@ def synthetic_scene(tmp_path_factory):
     return path, (SCENE_ORIGIN[0] + col * SCENE_GSD, SCENE_ORIGIN[1] - row * SCENE_GSD), (col, row)
 
 
-@pytest.mark.parametrize("extra", [[], ["--bracket"], ["--self-prompt"]])
+@pytest.mark.parametrize("extra", [[], ["--bracket"], ["--self-prompt"], ["--views"]])
 def test_detect_end_to_end_writes_consistent_outputs(capsys, synthetic_scene, tmp_path, extra):
     scene, (x, y), _ = synthetic_scene
     out, counts, density = tmp_path / "found.gpkg", tmp_path / "counts.csv", tmp_path / "density.tif"

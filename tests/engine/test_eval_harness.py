@@ -261,3 +261,15 @@ def test_deal_eval_self_prompt_option_is_recorded_and_refuses_bad_counts(tmp_pat
     import json
 
     assert json.loads((tmp_path / "m.json").read_text())["self_prompt"] == 3
+
+
+def test_deal_eval_views_option_is_recorded_and_refuses_bad_counts(tmp_path, capsys, tiny_model_dir):
+    _write_dataset(tmp_path / "data")
+    args = ["eval", "--model", str(tiny_model_dir), "--data", str(tmp_path / "data"), "--datasets", "toy",
+            "--split", "loso:toy", "--setting", "1", "--device", "cpu"]
+    assert deal_main(args + ["--views", "0"]) != 0
+    assert "--views takes 1 (the image alone) to 4" in capsys.readouterr().err
+    assert deal_main(args + ["--views", "2", "--max-images", "1", "--out", str(tmp_path / "m.json")]) == 0
+    import json
+
+    assert json.loads((tmp_path / "m.json").read_text())["views"] == 2

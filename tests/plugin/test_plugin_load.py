@@ -120,14 +120,17 @@ def test_settings_persist_through_qgssettings(qgis_iface):
         panel.output.setFilePath("/tmp/deal-out")
         panel.bracket.setChecked(True)
         panel.self_prompt.setChecked(True)
+        panel.mirror_views.setChecked(True)
         loaded = DealSettings.load()
         assert (loaded.tile_size, loaded.score_threshold, loaded.device, loaded.output_folder) == (512, 0.35, "cpu", "/tmp/deal-out")
-        assert loaded.bracket is True and loaded.self_prompt is True
+        assert loaded.bracket is True and loaded.self_prompt is True and loaded.mirror_views is True
         assert SettingsPanel().settings() == loaded
         panel.bracket.setChecked(False)  # stored as text by some QGIS builds: "false" must read back as False
         assert DealSettings.load().bracket is False
         panel.self_prompt.setChecked(False)
         assert DealSettings.load().self_prompt is False
+        panel.mirror_views.setChecked(False)
+        assert DealSettings.load().mirror_views is False
     finally:
         saved.save()
 
