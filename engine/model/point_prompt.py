@@ -71,24 +71,34 @@ class Correlation(nn.Module):
         k = kernels.shape[0]
         _, c, h, w = f.shape
         flat = f.reshape(c, -1)  # (C, hw)
-        cos = torch.matmul(fn.normalize(kernels, dim=-1), flat) * inv_norm  # (K,M,hw)
+        unit = fn.normalize(kernels, dim=-1)
         m = mask[:, :, None]
-        cos_max = (cos * m + (m - 1) * 4.0).amax(dim=1, keepdim=True)  # padded points can't win
-        cos_mean = (cos * m).sum(1, keepdim=True) / m.sum(1, keepdim=True).clamp(min=1.0)
+        if self.training:
+            cos = torch.matmul(unit, flat) * inv_norm  # (K,M,hw)
+            cos_max = (cos * m + (m - 1) * 4.0).amax(dim=1, keepdim=True)  # padded points can't win
+            cos_mean = (cos * m).sum(1, keepdim=True) / m.sum(1, keepdim=True).clamp(min=1.0)
+            cosines = torch.cat([cos_max, cos_mean], 1)  # (K,2,hw)
+        else:  # the same with no masking over the map: the max and the mean over a set's points commute
+            # with the cell's positive 1/|F|; a padded point takes a valid point's kernel (it can then
+            # neither win the max nor change it), and the mean of the cosines is the cosine with the
+            # mean unit kernel: one matmul of M+1 rows, then 1/|F| on the two maps only
+            valid = unit.gather(1, mask.argmax(1)[:, None, None].expand(-1, 1, c))  # (K,1,C)
+            mean_unit = (unit * m).sum(1, keepdim=True) / m.sum(1, keepdim=True).clamp(min=1.0)
+            dots = torch.matmul(torch.cat([unit * m + valid * (1 - m), mean_unit], 1), flat)  # (K,M+1,hw)
+            cosines = torch.cat([dots[:, :-1].amax(1, keepdim=True), dots[:, -1:]], 1) * inv_norm
         mean_kernel = (kernels * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
         gate = torch.sigmoid(self.gate(mean_kernel))  # (K,C)
         conv, norm, act = self.fuse[0]
         weight = conv.weight[:, :, 0, 0]  # (C, C+2)
         w_feat = weight[:, :c][None] * gate[:, None, :]  # (K,C,C)
         w_cos = weight[:, c:] * self.temperature  # (C,2)
-        cosines = torch.cat([cos_max, cos_mean], 1)  # (K,2,hw)
         if self.training:
             pre = norm((torch.matmul(w_feat, flat) + torch.matmul(w_cos, cosines)).reshape(k, c, h, w))
         else:  # batch norm folded in: F's share broadcast over the sets (F is never copied per set),
             # the cosines' and the shift's as one small matmul over [cos_max; cos_mean; 1]
             scale, shift = bn_affine(norm)
             w_small = torch.cat([w_cos * scale[:, None], shift[:, None]], 1)  # (C, 3)
-            small = torch.cat([cosines, torch.ones_like(cos_max)], 1)  # (K, 3, hw)
+            small = torch.cat([cosines, torch.ones_like(cosines[:, :1])], 1)  # (K, 3, hw)
             pre = (torch.matmul(w_feat * scale[None, :, None], flat) + torch.matmul(w_small, small)).reshape(k, c, h, w)
         return self.fuse[1](act(pre)) + f
 
