@@ -161,6 +161,32 @@ def _pipeline(scene: Path, truth, model, tile: int, rounds: int = 3) -> dict:
             "reprompt_encoder_calls": second.stats["encoder_calls"] + third.stats["encoder_calls"]}
 
 
+def _views(scene: Path, truth, model, tile: int) -> dict:
+    """Test-time views (``Session(views=4)``) against one view on the same scene, one after the
+    other: the first pass (each view encodes its own tiles) and a re-prompt."""
+    from .io.rasterio_source import RasterioSource
+    from .prompts import PointPrompt
+    from .session import Session
+    from .views import MAX_VIEWS
+
+    out = {"views": MAX_VIEWS}
+    for views in (1, MAX_VIEWS):
+        with RasterioSource(scene) as source:
+            w, h = source.width, source.height
+            session = Session(source, model, tile_size=tile, scale=1.0, views=views)
+            t0 = time.perf_counter()
+            first = session.detect([PointPrompt(*_clicks(truth, "vehicle", (w / 2, h / 2))[0], "vehicle")])
+            out[f"first_pass_s_{views}"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            session.detect([PointPrompt(*_clicks(truth, "vehicle", (w / 3, h / 3))[0], "vehicle")])
+            out[f"reprompt_s_{views}"] = time.perf_counter() - t0
+            out[f"encoder_calls_{views}"] = first.stats["encoder_calls"]
+            session.cache.close()
+    out["first_pass_ratio"] = out[f"first_pass_s_{MAX_VIEWS}"] / out["first_pass_s_1"]
+    out["reprompt_ratio"] = out[f"reprompt_s_{MAX_VIEWS}"] / out["reprompt_s_1"]
+    return out
+
+
 def _peak_rss(scene: Path, model_dir: str | None, tile: int) -> dict:
     code = (
         "import resource, json, sys\n"
@@ -187,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tile-repeats", type=int, default=9)
     p.add_argument("--rounds", type=int, default=3, help="first pass vs bare encoder, measured this many times in turn")
     p.add_argument("--model", default=None)
+    p.add_argument("--no-views", dest="views", action="store_false", help="skip the test-time views measure")
     args = p.parse_args(argv)
     from .runtime import load_model
     from .synthetic import write_large_scene
@@ -202,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     print("first pass vs bare encoder, then re-prompt...", flush=True)
     results["pipeline"] = _pipeline(scene, truth, model, args.tile, args.rounds)
     print(json.dumps(results["pipeline"], indent=1), flush=True)
+    if args.views:
+        print("test-time views against one view...", flush=True)
+        results["views"] = _views(scene, truth, model, args.tile)
+        print(json.dumps(results["views"], indent=1), flush=True)
     if args.rss_size:
         big = out / f"scene_{args.rss_size}.tif"
         if not big.exists():
@@ -232,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
           f"({pl['reprompt_speedup']:.1f}x faster) |")
     print(f"| re-prompt, every category's clicks changed | {pl['reprompt_all_changed_s']:.1f} s "
           f"({pl['reprompt_all_changed_speedup']:.1f}x faster; {pl['reprompt_encoder_calls']} encoder calls in both) |")
+    if "views" in results:
+        v = results["views"]
+        n = v["views"]
+        print(f"| {n} test-time views vs 1, first pass / re-prompt | {v[f'first_pass_s_{n}']:.1f} s vs {v['first_pass_s_1']:.1f} s "
+              f"({v['first_pass_ratio']:.1f}x) / {v[f'reprompt_s_{n}']:.1f} s vs {v['reprompt_s_1']:.1f} s ({v['reprompt_ratio']:.1f}x) |")
     if "peak_memory" in results:
         pm = results["peak_memory"]
         print(f"| peak RSS, {args.rss_size}² 3-band uint8 | {pm['peak_rss_mb']:.0f} MB ({pm['seconds']:.0f} s) |")

@@ -21,5 +21,9 @@ def test_bench_runs_and_reports_every_measure(tiny_model_dir, tmp_path, capsys):
     assert pipe["first_encoder_calls"] == pipe["tiles"] > 1  # the first pass encodes every tile once
     assert pipe["reprompt_encoder_calls"] == 0  # re-prompts never re-run the encoder
     assert pipe["pipeline_overhead"] in [r for r in pipe["overhead_per_round"]]  # the median round
+    views = report["views"]  # each view encodes the scene's tiles; a re-prompt encodes none
+    assert views["encoder_calls_4"] == 4 * views["encoder_calls_1"] == 4 * pipe["tiles"]
+    assert views["first_pass_ratio"] == views["first_pass_s_4"] / views["first_pass_s_1"] > 1
     table = capsys.readouterr().out
     assert "side by side (as over a scene)" in table and "| first pass, 1024² scene |" in table and "re-prompt, one new category clicked" in table
+    assert "| 4 test-time views vs 1, first pass / re-prompt |" in table
