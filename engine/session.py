@@ -361,26 +361,33 @@ class Session:
         if self.self_prompts:
             result = self._detect_self_prompted(prompts, exemplars, score_threshold, progress, cancel)
         else:
-            result = self.detect_with_exemplars(exemplars, score_threshold, progress, cancel)
+            result = self._with_exemplars(exemplars, score_threshold, progress, cancel)
         result.stats.update(self._stats_since(t0, calls0, hits0, enc0, head0, result.stats["tiles"]))  # clicked tiles included
         return result
 
     def _detect_views(self, prompts: list[PointPrompt], score_threshold: float | None,
                       progress: Progress | None, cancel: Cancel | None) -> DetectionResult:
-        """The scene and its mirrored views (``engine.views``) searched with the same clicks, each
-        view keeping detections from ``VIEW_THRESHOLD_FACTOR`` of the threshold, the boxes fused
-        (:func:`~engine.views.fuse_views`) and kept from the threshold. Density, estimated counts
-        and scales are the scene's own view's; ``stats`` adds up the views' work."""
-        threshold = self.model.metadata.score_threshold if score_threshold is None else float(score_threshold)
+        """:meth:`detect` over the scene and its mirror images, each view clicked where the clicks lie in it."""
         self._validate(prompts)  # before any view: its errors name the clicks as the user gave them
+        w, h = self.source.width, self.source.height
+        return self._over_views(lambda session, view, threshold, part: session._detect_one_view(
+            flip_prompts(prompts, *view, w, h), threshold, part, cancel), score_threshold, progress)
+
+    def _over_views(self, run: Callable[["Session", tuple[bool, bool], float, Progress | None], DetectionResult],
+                    score_threshold: float | None, progress: Progress | None) -> DetectionResult:
+        """``run(session, (flip_x, flip_y), threshold, progress)`` on this session and on the sessions of its
+        mirror images (``engine.views``), each keeping detections from ``VIEW_THRESHOLD_FACTOR``
+        of the threshold; their boxes mapped back to the scene, fused
+        (:func:`~engine.views.fuse_views`) and kept from the threshold. Density, estimated counts
+        and scales are this view's; ``stats`` adds up the views' work, as do this session's counters."""
+        threshold = self.model.metadata.score_threshold if score_threshold is None else float(score_threshold)
         w, h = self.source.width, self.source.height
         results = []
         for i, (flip_x, flip_y) in enumerate(VIEWS[: self.views]):
             session = self if i == 0 else self._view_session(flip_x, flip_y)
             before = session._counters()
-            result = session._detect_one_view(flip_prompts(prompts, flip_x, flip_y, w, h), threshold * VIEW_THRESHOLD_FACTOR,
-                                              _sub_progress(progress, i / self.views, (i + 1) / self.views), cancel)
-            if session is not self:  # this session's counters count every view's work
+            result = run(session, (flip_x, flip_y), threshold * VIEW_THRESHOLD_FACTOR, _sub_progress(progress, i / self.views, (i + 1) / self.views))
+            if session is not self:
                 for name, start, end in zip(_COUNTERS, before, session._counters()):
                     setattr(self, name, getattr(self, name) + end - start)
             result.boxes_px = unflip_boxes(result.boxes_px, flip_x, flip_y, w, h)
@@ -418,10 +425,10 @@ class Session:
         click: it and every added one), and every point's embedding joins the prompt set. The
         second pass is the result; it encodes the scene again only where the factor moved."""
         threshold = self.model.metadata.score_threshold if score_threshold is None else float(score_threshold)
-        first = self.detect_with_exemplars(exemplars, min(threshold, SELF_PROMPT_MIN_SCORE), _sub_progress(progress, 0.0, 0.5), cancel)
+        first = self._with_exemplars(exemplars, min(threshold, SELF_PROMPT_MIN_SCORE), _sub_progress(progress, 0.0, 0.5), cancel)
         extra = surest_detections(first.boxes_px, first.scores, first.categories, prompts, self.self_prompts)
         grown = self.exemplars(list(prompts) + extra, None, cancel, PROBE_CLICKS + self.self_prompts) if extra else exemplars
-        result = self.detect_with_exemplars(grown, threshold, _sub_progress(progress, 0.5, 1.0), cancel)
+        result = self._with_exemplars(grown, threshold, _sub_progress(progress, 0.5, 1.0), cancel)
         added = group_by_category(extra)
         result.stats["self_prompts"] = {name: len(added.get(name, ())) for name in exemplars.categories}
         return result
@@ -443,7 +450,17 @@ class Session:
         """Detection with exemplar embeddings taken earlier (possibly from another scene); with
         a bracket (``exemplars.bracket``) each category is also detected at the neighbouring
         factors and the detections merged: one box per object, the surest; the density map and
-        the estimated counts are those of each category's own factor."""
+        the estimated counts are those of each category's own factor. With ``views`` > 1 the same
+        exemplars, at the same factors, search the mirror images too (objects lie every which way,
+        so an exemplar suits a mirrored scene as well) and the views' boxes are fused."""
+        if self.views > 1:
+            return self._over_views(lambda session, _view, threshold, part: session._with_exemplars(exemplars, threshold, part, cancel),
+                                    score_threshold, progress)
+        return self._with_exemplars(exemplars, score_threshold, progress, cancel)
+
+    def _with_exemplars(self, exemplars: ExemplarSet, score_threshold: float | None = None,
+                        progress: Progress | None = None, cancel: Cancel | None = None) -> DetectionResult:
+        """:meth:`detect_with_exemplars` on this view alone."""
         threshold = self.model.metadata.score_threshold if score_threshold is None else float(score_threshold)
         sets = [exemplars, *exemplars.bracket]
         if len(sets) == 1:

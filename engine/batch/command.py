@@ -12,8 +12,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from ..commands.detect import _positive_int, _score, add_model_options, scale_arg
+from ..commands.detect import _positive_int, _score, _views, add_model_options, scale_arg
 from ..errors import NoPromptsError, OutputError, PromptError
+from ..views import MAX_VIEWS
 
 EXIT_SOME_FAILED = 3
 EXIT_INTERRUPTED = 130
@@ -96,6 +97,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     _add_click_options(b, "or clicks on a reference scene (instead of --exemplars)")
     group = add_model_options(b)
     group.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's)")
+    group.add_argument("--views", type=_views, nargs="?", const=MAX_VIEWS, default=1, metavar="N",
+                       help=f"test-time views: each scene also searched mirrored with the same exemplars, each object's "
+                            f"boxes fused; N views, default {MAX_VIEWS} (N times the encoding)")
     group.add_argument("--crs", metavar="CRS", help="CRS of the merged layer (default: the first finished scene's)")
     group.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     dask = b.add_argument_group("parallel run (Dask)")
@@ -208,7 +212,7 @@ def _batch(args: argparse.Namespace) -> int:
                           "give the same --model as for `deal exemplars save`, or save the exemplars again")
     settings = DetectSettings(model_path=str(args.model.absolute()) if args.model else None, device=args.device,
                               model_threads=args.model_threads, tile_size=args.tile, overlap=args.overlap,
-                              score_threshold=args.score, bands=args.bands)
+                              score_threshold=args.score, bands=args.bands, views=args.views)
     bar, progress = _progress(args.quiet)
     try:
         with bar:

@@ -48,6 +48,8 @@ def part_name(scene: Path, exemplars_hash: str, settings: DetectSettings) -> str
     facts = {"scene": str(scene.absolute()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
              "exemplars": exemplars_hash, "tile": settings.tile_size, "overlap": settings.overlap,
              "score": settings.score_threshold, "bands": settings.bands}
+    if settings.views != 1:  # only then: parts of runs from before views existed keep their names
+        facts["views"] = settings.views
     digest = hashlib.sha1(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:16]
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", scene.stem)[:40]
     return f"{stem}-{digest}.npz"

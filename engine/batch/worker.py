@@ -38,7 +38,8 @@ class DetectSettings:
     """How every scene of a batch is detected.
 
     ``model_path`` None means the bundled model, resolved on the worker; ``tile_size`` and
-    ``overlap`` in model pixels (None: the model's); ``bands`` 1-based (None: the first three).
+    ``overlap`` in model pixels (None: the model's); ``bands`` 1-based (None: the first three);
+    ``views``: test-time views (``engine.views``; 1 = the scene alone).
     """
 
     model_path: str | None = None
@@ -48,6 +49,7 @@ class DetectSettings:
     overlap: int | None = None
     score_threshold: float | None = None
     bands: tuple[int, ...] | None = None
+    views: int = 1
 
 
 @dataclass
@@ -106,7 +108,8 @@ def detect_scene(scene: str, exemplars: ExemplarSet, settings: DetectSettings) -
                     "Assign one (e.g. gdal_edit.py -a_srs EPSG:32633 FILE) or run `deal detect` on it alone.")
             with FeatureCache(max_memory_bytes=FEATURE_MEMORY_BYTES, max_disk_bytes=0) as cache:
                 try:
-                    session = Session(source, model, tile_size=settings.tile_size, overlap=settings.overlap, cache=cache)
+                    session = Session(source, model, tile_size=settings.tile_size, overlap=settings.overlap, cache=cache,
+                                      views=settings.views)
                 except ValueError as exc:  # tile size / overlap the model cannot use
                     raise DealError(f"--tile/--overlap: {exc}") from None
                 result = session.detect_with_exemplars(exemplars, settings.score_threshold)

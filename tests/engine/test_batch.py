@@ -237,6 +237,8 @@ def test_parts_are_keyed_by_scene_exemplars_and_settings(scenes, exemplars, sett
     assert name.startswith("harbour-") and name.endswith(".npz")
     assert part_name(scene, digest, settings) == name
     assert part_name(scene, digest, replace(settings, score_threshold=0.5)) != name
+    assert part_name(scene, digest, replace(settings, views=4)) != name  # a run with mirror views has its own parts
+    assert part_name(scene, digest, replace(settings, views=1)) == name
     other = ExemplarSet({"car": exemplars.embeddings["car"] + 1e-3}, {"car": 1.0}, exemplars.model_id)
     assert part_name(scene, exemplars_digest(other), settings) != name
     bracketed = replace(exemplars, bracket=(ExemplarSet({"car": exemplars.embeddings["car"]}, {"car": 0.5}, exemplars.model_id),))
@@ -252,6 +254,20 @@ def test_parts_are_keyed_by_scene_exemplars_and_settings(scenes, exemplars, sett
     assert back.counts == {"car": 1, "ship": 1} and back.crs_wkt == "WKT"
     (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not a zip")
     assert read_part(tmp_path / "broken.npz") is None
+
+
+def test_a_scene_with_mirror_views_gives_the_single_process_detections(scenes, model, exemplars, settings):
+    from engine.batch.worker import detect_scene
+
+    scene = scenes["good"][0]
+    outcome = detect_scene(str(scene), exemplars, replace(settings, views=2))
+    assert outcome.error is None
+    with RasterioSource(scene) as source:
+        alone = Session(source, model, views=2).detect_with_exemplars(exemplars, 0.0)
+        one_view = Session(source, model).detect_with_exemplars(exemplars, 0.0)
+    assert alone.stats["views"] == 2 and alone.stats["encoder_calls"] == 2 * one_view.stats["encoder_calls"]
+    assert outcome.counts == alone.counts
+    np.testing.assert_allclose(np.sort(outcome.table["score"]), np.sort(alone.scores), rtol=1e-5)
 
 
 def test_cli_exemplars_save_then_batch_exits_3_when_a_scene_fails(scenes, model_dir, model, tmp_path, capsys):
@@ -321,6 +337,7 @@ def test_cli_refuses_exemplars_of_another_model_before_running(scenes, model_dir
     ([], "either --exemplars"),
     (["--exemplars", "x.npz", "--point", "1,1:car"], "need --scene"),
     (["--exemplars", "x.npz", "--bracket"], "need --scene"),
+    (["--exemplars", "x.npz", "--views", "9"], "views are 1 (the scene alone) to 4"),
     (["--exemplars", "x.npz", "--scheduler", "tcp://h:8786", "--workers", "2"], "with --scheduler"),
 ])
 def test_cli_batch_usage_errors(argv, phrase, tmp_path, capsys):

@@ -108,6 +108,11 @@ def test_session_with_four_views_finds_the_cars_and_reuses_every_views_tiles(bun
     again = session.detect([PointPrompt(float(c2[0]), float(c2[1]), "vehicle")])
     if again.scales == four.scales:
         assert again.stats["encoder_calls"] == 0
+    # saved exemplars (deal batch) search the mirror images too, at their own factors
+    taken = session.exemplars(click)
+    reused = session.detect_with_exemplars(taken)
+    assert reused.stats["views"] == 4 and reused.scales == taken.scales
+    assert abs(len(reused) - len(four)) <= max(2, 0.1 * len(four))
     session.views = 1
     np.testing.assert_allclose(session.detect(click).boxes_px, one.boxes_px)
     with pytest.raises(SettingsError, match="views"):
