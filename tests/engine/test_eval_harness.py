@@ -251,25 +251,15 @@ def test_deal_eval_prints_the_count_error_per_threshold_and_refuses_bad_ones(tmp
     assert "--count-threshold takes scores between 0 and 1" in capsys.readouterr().err
 
 
-def test_deal_eval_self_prompt_option_is_recorded_and_refuses_bad_counts(tmp_path, capsys, tiny_model_dir):
+@pytest.mark.parametrize("option, bad, message, good, key", [
+    ("--self-prompt", "40", "--self-prompt takes 0 to 32 detections per category", "3", "self_prompt"),
+    ("--views", "0", "--views takes 1 (the image alone) to 4", "2", "views"),
+])
+def test_deal_eval_run_options_are_recorded_and_bad_values_refused(tmp_path, capsys, tiny_model_dir, option, bad, message, good, key):
     _write_dataset(tmp_path / "data")
     args = ["eval", "--model", str(tiny_model_dir), "--data", str(tmp_path / "data"), "--datasets", "toy",
             "--split", "loso:toy", "--setting", "1", "--device", "cpu"]
-    assert deal_main(args + ["--self-prompt", "40"]) != 0
-    assert "--self-prompt takes 0 to 32 detections per category" in capsys.readouterr().err
-    assert deal_main(args + ["--self-prompt", "3", "--max-images", "1", "--out", str(tmp_path / "m.json")]) == 0
-    import json
-
-    assert json.loads((tmp_path / "m.json").read_text())["self_prompt"] == 3
-
-
-def test_deal_eval_views_option_is_recorded_and_refuses_bad_counts(tmp_path, capsys, tiny_model_dir):
-    _write_dataset(tmp_path / "data")
-    args = ["eval", "--model", str(tiny_model_dir), "--data", str(tmp_path / "data"), "--datasets", "toy",
-            "--split", "loso:toy", "--setting", "1", "--device", "cpu"]
-    assert deal_main(args + ["--views", "0"]) != 0
-    assert "--views takes 1 (the image alone) to 4" in capsys.readouterr().err
-    assert deal_main(args + ["--views", "2", "--max-images", "1", "--out", str(tmp_path / "m.json")]) == 0
-    import json
-
-    assert json.loads((tmp_path / "m.json").read_text())["views"] == 2
+    assert deal_main(args + [option, bad]) != 0
+    assert message in capsys.readouterr().err
+    assert deal_main(args + [option, good, "--max-images", "1", "--out", str(tmp_path / "m.json")]) == 0
+    assert json.loads((tmp_path / "m.json").read_text())[key] == int(good)
