@@ -13,7 +13,7 @@ from .tiling import Tile, TileGrid
 
 # pairs examined at once by the overlap sweep; bounds the sweep's memory (~100 MB)
 _PAIR_CHUNK = 2_000_000
-# from this many boxes the overlap search cuts the scene into strips first (see _overlapping_pairs)
+# from this many boxes the overlap search cuts the scene into strips first (see overlapping_pairs)
 _STRIP_MIN_BOXES = 2048
 
 
@@ -47,7 +47,7 @@ def _sweep_pairs(lo: np.ndarray, hi: np.ndarray):
     return order, counts
 
 
-def _overlapping_pairs(boxes: np.ndarray):
+def overlapping_pairs(boxes: np.ndarray):
     """Yield chunks ``(i, j, intersection area)`` of the index pairs of boxes whose x and y ranges
     both overlap, each pair once.
 
@@ -74,7 +74,7 @@ def _overlapping_pairs(boxes: np.ndarray):
 
 
 def _swept_pairs(boxes: np.ndarray):
-    """:func:`_overlapping_pairs` by one sweep along whichever axis gives fewer candidate pairs,
+    """:func:`overlapping_pairs` by one sweep along whichever axis gives fewer candidate pairs,
     in bounded-size chunks, so memory stays small whatever the number of candidates."""
     sweeps = [_sweep_pairs(boxes[:, 0], boxes[:, 2]), _sweep_pairs(boxes[:, 1], boxes[:, 3])]
     order, counts = min(sweeps, key=lambda s: int(s[1].sum()))
@@ -122,7 +122,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
     area = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
 
     winners, losers = [], []
-    for i, j, inter in _overlapping_pairs(boxes):
+    for i, j, inter in overlapping_pairs(boxes):
         iou = inter / np.maximum(area[i] + area[j] - inter, 1e-12)
         suppress = iou > iou_threshold
         if ios_threshold is not None:

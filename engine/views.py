@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import SettingsError
-from .merge import _overlapping_pairs, nms
+from .merge import nms, overlapping_pairs
 from .prompts import PointPrompt
 from .raster_source import RasterSource, Window
 
@@ -130,7 +130,7 @@ def _groups(boxes: np.ndarray, kept: np.ndarray, iou: float) -> np.ndarray:
     group = slot.copy()
     area = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
     members, heads, overlaps = [], [], []
-    for i, j, inter in _overlapping_pairs(boxes):
+    for i, j, inter in overlapping_pairs(boxes):
         overlap = inter / np.maximum(area[i] + area[j] - inter, 1e-12)
         for member, head in ((i, j), (j, i)):  # a pair in either order: member loose, head kept
             ok = (slot[member] < 0) & (slot[head] >= 0) & (overlap > iou)

@@ -87,7 +87,7 @@ def test_nms_column_of_boxes_sweeps_other_axis():
 
 
 def test_overlap_pairs_by_strips_are_the_sweeps_pairs_each_once():
-    from engine.merge import _STRIP_MIN_BOXES, _overlapping_pairs, _swept_pairs
+    from engine.merge import _STRIP_MIN_BOXES, _swept_pairs, overlapping_pairs
 
     rng = np.random.default_rng(5)
     boxes = _random_boxes(rng, 3 * _STRIP_MIN_BOXES, 2000, 12)
@@ -99,7 +99,7 @@ def test_overlap_pairs_by_strips_are_the_sweeps_pairs_each_once():
                 assert (min(a, b), max(a, b)) not in out  # each pair once
                 out[min(a, b), max(a, b)] = x
         return out
-    by_strips = pairs(_overlapping_pairs(boxes))
+    by_strips = pairs(overlapping_pairs(boxes))
     assert len(by_strips) > 1000 and by_strips == pairs(_swept_pairs(boxes))
 
 
