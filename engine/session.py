@@ -367,8 +367,8 @@ class Session:
 
     def _detect_views(self, prompts: list[PointPrompt], score_threshold: float | None,
                       progress: Progress | None, cancel: Cancel | None) -> DetectionResult:
-        """:meth:`detect` over the scene and its mirror images, each view clicked where the clicks lie in it."""
-        self._validate(prompts)  # before any view: its errors name the clicks as the user gave them
+        """:meth:`detect` over the scene and its mirror images, each view clicked where the clicks lie in
+        it. The scene itself (``VIEWS[0]``) runs first, so bad clicks are refused as the user gave them."""
         w, h = self.source.width, self.source.height
         return self._over_views(lambda session, view, threshold, part: session._detect_one_view(
             flip_prompts(prompts, *view, w, h), threshold, part, cancel), score_threshold, progress)

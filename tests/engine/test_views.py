@@ -75,6 +75,16 @@ def test_fuse_views_averages_an_objects_boxes_and_its_scores_over_the_views():
     assert [len(x) for x in empty] == [0, 0, 0]
 
 
+def test_bad_clicks_are_refused_as_given_before_any_mirror_image_is_searched(tiny_model_dir):
+    from engine.errors import PromptOutsideRasterError
+    from engine.runtime import load_model
+
+    session = Session(_ramp(300, 260), load_model(tiny_model_dir, device="cpu"), views=4)
+    with pytest.raises(PromptOutsideRasterError, match=r"at pixel \(5.0, 400.0\)"):
+        session.detect([PointPrompt(5.0, 400.0, "car")])
+    assert session.encoder_calls == 0 and not session._views
+
+
 @pytest.mark.parametrize("bad", [0, 5, -1, 2.5, "4", True])
 def test_views_outside_one_to_four_are_refused(bad):
     with pytest.raises(SettingsError, match="views must be a whole number from 1"):
