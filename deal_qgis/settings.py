@@ -30,11 +30,11 @@ def self_prompt_texts() -> tuple[str, str]:
 
 def views_texts() -> tuple[str, str]:
     """Label and help of the test-time views option (the panel's checkbox and the Processing parameter)."""
-    return (tr("Also search the mirror images (slower)"),
+    return (tr("Also search the scene rotated and mirrored (slower)"),
             tr("Test-time views: the scene is also searched mirrored left-right, top-bottom and both, "
-               "and each object's boxes from the four searches are averaged. Tighter boxes and fewer "
-               "false detections (several points more accuracy on the validation images), at four "
-               "times the encoding time."))
+               "and transposed each of those ways, and each object's boxes from the eight searches are "
+               "averaged. Tighter boxes and fewer false detections (several points more accuracy on the "
+               "validation images), at eight times the encoding time."))
 
 
 _PREFIX = "deal/"
@@ -54,8 +54,8 @@ class DealSettings:
             scale (more accurate, ~3.5x the encoding).
         self_prompt: self-prompting: the surest detections of a first pass join the clicks for a
             second pass (engine.self_prompting).
-        mirror_views: test-time views: the scene also searched mirrored, each object's boxes
-            fused (engine.views; four times the encoding).
+        mirror_views: test-time views: the scene also searched mirrored and transposed, each
+            object's boxes fused (engine.views; eight times the encoding).
     """
 
     model_path: str = ""

@@ -162,7 +162,7 @@ def _pipeline(scene: Path, truth, model, tile: int, rounds: int = 3) -> dict:
 
 
 def _views(scene: Path, truth, model, tile: int) -> dict:
-    """Test-time views (``Session(views=4)``) against one view on the same scene, one after the
+    """Test-time views (``Session(views=MAX_VIEWS)``) against one view on the same scene, one after the
     other: the first pass (each view encodes its own tiles) and a re-prompt."""
     from .io.rasterio_source import RasterioSource
     from .prompts import PointPrompt

@@ -26,8 +26,9 @@ about a point, at about 3.5 times the encoding (model card).
 Self-prompting (``Session(..., self_prompts=K)``, ``--self-prompt``; off by default): after a first
 pass, each category's K surest detections join its clicks as if clicked and the scene is searched
 again, at the factor those points give (``engine.self_prompting``).
-Test-time views (``Session(..., views=4)``, ``--views``; off by default): the scene is also searched
-mirrored left-right, top-bottom and both, and each object's boxes from the views are fused
+Test-time views (``Session(..., views=8)``, ``--views``; off by default): the scene is also searched
+mirrored left-right, top-bottom and both, then transposed (the eight rotations and reflections of
+the square), and each object's boxes from the views are fused
 (``engine.views``); each view encodes its own tiles, so the first pass costs ``views`` times as much.
 Probes run the encoder on those small windows only, never on the scene's tiles; factors are
 powers of sqrt(2), so clicks on similar objects share encoded tiles. ``Session(..., scale=F)``
@@ -58,7 +59,7 @@ from .results import DetectionResult
 from .runtime import DealModel, HeadOutput, TileFeatures
 from .self_prompting import MAX_SELF_PROMPTS, SELF_PROMPT_MIN_SCORE, surest_detections
 from .tiling import Tile, TileGrid
-from .views import VIEW_THRESHOLD_FACTOR, VIEWS, FlippedSource, check_views, flip_prompts, fuse_views, unflip_boxes
+from .views import VIEW_THRESHOLD_FACTOR, VIEWS, ViewSource, View, boxes_to_scene, check_views, fuse_views, prompts_to_view
 
 _COUNTERS = ("encoder_calls", "probe_calls", "cache_hits", "seconds_encode", "seconds_head")
 Progress = Callable[[float, str], None]
@@ -99,8 +100,8 @@ class Session:
             above its factor and merge (see module docstring); ~3.5x the encoding.
         self_prompts: in :meth:`detect`, add each category's this many surest detections of a
             first pass to its clicks and detect again (``engine.self_prompting``); 0 = one pass.
-        views: in :meth:`detect`, search the scene as it is and in ``views - 1`` mirrored views
-            and fuse each object's boxes (``engine.views``); 1 = the scene alone, at most 4.
+        views: in :meth:`detect`, search the scene as it is and in ``views - 1`` mirrored and
+            transposed views and fuse each object's boxes (``engine.views``); 1 = the scene alone, at most 8.
     """
 
     def __init__(self, source: RasterSource, model: DealModel, tile_size: int | None = None, overlap: int | None = None,
@@ -367,30 +368,30 @@ class Session:
 
     def _detect_views(self, prompts: list[PointPrompt], score_threshold: float | None,
                       progress: Progress | None, cancel: Cancel | None) -> DetectionResult:
-        """:meth:`detect` over the scene and its mirror images, each view clicked where the clicks lie in
+        """:meth:`detect` over the scene and its other views, each view clicked where the clicks lie in
         it. The scene itself (``VIEWS[0]``) runs first, so bad clicks are refused as the user gave them."""
         w, h = self.source.width, self.source.height
         return self._over_views(lambda session, view, threshold, part: session._detect_one_view(
-            flip_prompts(prompts, *view, w, h), threshold, part, cancel), score_threshold, progress)
+            prompts_to_view(prompts, view, w, h), threshold, part, cancel), score_threshold, progress)
 
-    def _over_views(self, run: Callable[["Session", tuple[bool, bool], float, Progress | None], DetectionResult],
+    def _over_views(self, run: Callable[["Session", View, float, Progress | None], DetectionResult],
                     score_threshold: float | None, progress: Progress | None) -> DetectionResult:
-        """``run(session, (flip_x, flip_y), threshold, progress)`` on this session and on the sessions of its
-        mirror images (``engine.views``), each keeping detections from ``VIEW_THRESHOLD_FACTOR``
+        """``run(session, view, threshold, progress)`` on this session and on the sessions of its
+        other views (``engine.views``), each keeping detections from ``VIEW_THRESHOLD_FACTOR``
         of the threshold; their boxes mapped back to the scene, fused
         (:func:`~engine.views.fuse_views`) and kept from the threshold. Density, estimated counts
         and scales are this view's; ``stats`` adds up the views' work, as do this session's counters."""
         threshold = self.model.metadata.score_threshold if score_threshold is None else float(score_threshold)
         w, h = self.source.width, self.source.height
         results = []
-        for i, (flip_x, flip_y) in enumerate(VIEWS[: self.views]):
-            session = self if i == 0 else self._view_session(flip_x, flip_y)
+        for i, view in enumerate(VIEWS[: self.views]):
+            session = self if i == 0 else self._view_session(view)
             before = session._counters()
-            result = run(session, (flip_x, flip_y), threshold * VIEW_THRESHOLD_FACTOR, _sub_progress(progress, i / self.views, (i + 1) / self.views))
+            result = run(session, view, threshold * VIEW_THRESHOLD_FACTOR, _sub_progress(progress, i / self.views, (i + 1) / self.views))
             if session is not self:
                 for name, start, end in zip(_COUNTERS, before, session._counters()):
                     setattr(self, name, getattr(self, name) + end - start)
-            result.boxes_px = unflip_boxes(result.boxes_px, flip_x, flip_y, w, h)
+            result.boxes_px = boxes_to_scene(result.boxes_px, view, w, h)
             results.append(result)
         boxes, scores, cats = fuse_views([r.boxes_px for r in results], [r.scores for r in results],
                                          [r.categories for r in results])
@@ -406,16 +407,15 @@ class Session:
     def _counters(self) -> tuple:
         return tuple(getattr(self, name) for name in _COUNTERS)
 
-    def _view_session(self, flip_x: bool, flip_y: bool) -> "Session":
-        """The session of a mirrored view (kept: its tiles and probes serve the next clicks too),
+    def _view_session(self, view: View) -> "Session":
+        """The session of another view (kept: its tiles and probes serve the next clicks too),
         sharing this one's feature cache and settings."""
-        key = (flip_x, flip_y)
-        if key not in self._views:
-            self._views[key] = Session(FlippedSource(self.source, flip_x, flip_y), self.model, self.tile_size, self.overlap,
+        if view not in self._views:
+            self._views[view] = Session(ViewSource(self.source, view), self.model, self.tile_size, self.overlap,
                                        self.cache, "auto" if self.fixed_scale is None else self.fixed_scale, self.object_px)
-        view = self._views[key]
-        view.bracket, view.self_prompts = self.bracket, self.self_prompts  # settings a run may have changed
-        return view
+        session = self._views[view]
+        session.bracket, session.self_prompts = self.bracket, self.self_prompts  # settings a run may have changed
+        return session
 
     def _detect_self_prompted(self, prompts: list[PointPrompt], exemplars: ExemplarSet, score_threshold: float | None,
                               progress: Progress | None, cancel: Cancel | None) -> DetectionResult:
@@ -451,8 +451,8 @@ class Session:
         a bracket (``exemplars.bracket``) each category is also detected at the neighbouring
         factors and the detections merged: one box per object, the surest; the density map and
         the estimated counts are those of each category's own factor. With ``views`` > 1 the same
-        exemplars, at the same factors, search the mirror images too (objects lie every which way,
-        so an exemplar suits a mirrored scene as well) and the views' boxes are fused."""
+        exemplars, at the same factors, search the other views too (objects lie every which way,
+        so an exemplar suits a mirrored or transposed scene as well) and the views' boxes are fused."""
         if self.views > 1:
             return self._over_views(lambda session, _view, threshold, part: session._with_exemplars(exemplars, threshold, part, cancel),
                                     score_threshold, progress)

@@ -1,12 +1,13 @@
-"""Test-time views: the scene searched as it is and mirrored, each object's boxes fused.
+"""Test-time views: the scene searched as it is, mirrored and transposed, each object's boxes fused.
 
-A small object's box is off by a pixel or two, differently when the image is mirrored. Searching
-the scene as it is, mirrored left-right, top-bottom and both (:data:`VIEWS`), mapping every box
-back to the scene and averaging each object's boxes weighted by their scores tightens the boxes
-(AP75) and, because an object's score becomes its mean over the views, ranks the objects every
-view agrees on above those one view alone finds (model card, "Test-time views").
+A small object's box is off by a pixel or two, differently when the image is mirrored or
+transposed. Searching the scene in several of the eight symmetries of its pixel grid
+(:data:`VIEWS`: as it is, mirrored left-right, top-bottom and both, then the same four transposed),
+mapping every box back to the scene and averaging each object's boxes weighted by their scores
+tightens the boxes (AP75) and, because an object's score becomes its mean over the views, ranks the
+objects every view agrees on above those one view alone finds (model card, "Test-time views").
 
-:class:`FlippedSource` presents a raster mirrored, so that a view is an ordinary
+:class:`ViewSource` presents a raster as a view sees it, so that a view is an ordinary
 :class:`engine.session.Session` on it (its own encoded tiles in the shared feature cache, its own
 scale probe); :func:`fuse_views` merges the views' detections.
 """
@@ -20,8 +21,11 @@ from .merge import nms, overlapping_pairs
 from .prompts import PointPrompt
 from .raster_source import RasterSource, Window
 
-VIEWS = ((False, False), (True, False), (False, True), (True, True))
-"""(mirrored left-right, mirrored top-bottom) of each view, the scene as it is first."""
+VIEWS = ((False, False, False), (False, True, False), (False, False, True), (False, True, True),
+         (True, False, False), (True, True, False), (True, False, True), (True, True, True))
+"""(transposed, mirrored left-right, mirrored top-bottom) of each view, the scene as it is first:
+the three mirror images, then the scene transposed (rows as columns) and its three mirror images
+-- the eight symmetries of the pixel grid. A view is transposed first, then mirrored."""
 MAX_VIEWS = len(VIEWS)
 VIEW_IOU = 0.55
 """Boxes of two views overlapping more than this are the same object."""
@@ -30,54 +34,79 @@ VIEW_THRESHOLD_FACTOR = 0.25
 its mean over the views, so a view's weaker boxes still count (a box left out lowers an object's
 fused score by less than this fraction of the threshold over the number of views)."""
 
+View = tuple[bool, bool, bool]
 
 
 def check_views(views: int) -> int:
     """``views`` as an int in 1 .. :data:`MAX_VIEWS`, else a SettingsError saying so."""
     if isinstance(views, bool) or not isinstance(views, (int, np.integer)) or not 1 <= views <= MAX_VIEWS:
         raise SettingsError(f"views must be a whole number from 1 (the scene alone) to {MAX_VIEWS} "
-                            f"(the scene and its three mirror images), got {views!r}")
+                            f"(the scene, mirrored and transposed every way), got {views!r}")
     return int(views)
 
 
-class FlippedSource:
-    """``source`` mirrored left-right (``flip_x``) and/or top-bottom (``flip_y``): a
-    :class:`~engine.raster_source.RasterSource` with the same size, no georeference (results are
-    mapped back to the scene with :func:`unflip_boxes`) and its own fingerprint (its encoded tiles
-    are not the scene's)."""
+def view_size(view: View, width: int, height: int) -> tuple[int, int]:
+    """(width, height) of the scene ``width`` x ``height`` seen in ``view``."""
+    return (height, width) if view[0] else (width, height)
 
-    def __init__(self, source: RasterSource, flip_x: bool, flip_y: bool):
-        self.source, self.flip_x, self.flip_y = source, bool(flip_x), bool(flip_y)
-        self.width, self.height = source.width, source.height
+
+class ViewSource:
+    """``source`` seen in ``view`` (:data:`VIEWS`): transposed and/or mirrored left-right and/or
+    top-bottom; a :class:`~engine.raster_source.RasterSource` without georeference (results are
+    mapped back to the scene with :func:`boxes_to_scene`) and with its own fingerprint (its encoded
+    tiles are not the scene's)."""
+
+    def __init__(self, source: RasterSource, view: View):
+        self.source, self.view = source, tuple(bool(v) for v in view)
+        self.width, self.height = view_size(self.view, source.width, source.height)
         self.georef = None
-        self.fingerprint = f"{source.fingerprint}:mirror{'-x' if flip_x else ''}{'-y' if flip_y else ''}"
+        transpose, flip_x, flip_y = self.view
+        self.fingerprint = f"{source.fingerprint}:view{'-t' if transpose else ''}{'-x' if flip_x else ''}{'-y' if flip_y else ''}"
 
     def read(self, window: Window, out_shape: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        col = self.width - window.col_end if self.flip_x else window.col_off
-        row = self.height - window.row_end if self.flip_y else window.row_off
-        image, valid = self.source.read(Window(col, row, window.width, window.height), out_shape)
-        if self.flip_x:
+        transpose, flip_x, flip_y = self.view
+        col = self.width - window.col_end if flip_x else window.col_off
+        row = self.height - window.row_end if flip_y else window.row_off
+        if transpose:  # the unmirrored window of the transposed scene is the scene's window transposed
+            shape = None if out_shape is None else (out_shape[1], out_shape[0])
+            image, valid = self.source.read(Window(row, col, window.height, window.width), shape)
+            image, valid = image.transpose(0, 2, 1), valid.T
+        else:
+            image, valid = self.source.read(Window(col, row, window.width, window.height), out_shape)
+        if flip_x:
             image, valid = image[:, :, ::-1], valid[:, ::-1]
-        if self.flip_y:
+        if flip_y:
             image, valid = image[:, ::-1], valid[::-1]
         return np.ascontiguousarray(image), np.ascontiguousarray(valid)
 
 
-def flip_prompts(prompts: list[PointPrompt], flip_x: bool, flip_y: bool, width: int, height: int) -> list[PointPrompt]:
-    """Clicks on the scene as clicks on its mirrored view (a click on the first column or row stays on the raster)."""
+def prompts_to_view(prompts: list[PointPrompt], view: View, width: int, height: int) -> list[PointPrompt]:
+    """Clicks on the ``width`` x ``height`` scene as clicks on its ``view`` (a click on the first
+    column or row stays on the raster)."""
+    transpose, flip_x, flip_y = view
+    vw, vh = view_size(view, width, height)
+
     def mirror(v: float, size: int, flip: bool) -> float:
         return min(size - v, float(np.nextafter(size, 0))) if flip else v
 
-    return [PointPrompt(mirror(p.col_px, width, flip_x), mirror(p.row_px, height, flip_y), p.category) for p in prompts]
+    out = []
+    for p in prompts:
+        x, y = (p.row_px, p.col_px) if transpose else (p.col_px, p.row_px)
+        out.append(PointPrompt(mirror(x, vw, flip_x), mirror(y, vh, flip_y), p.category))
+    return out
 
 
-def unflip_boxes(boxes: np.ndarray, flip_x: bool, flip_y: bool, width: int, height: int) -> np.ndarray:
-    """Boxes ``(N, 4)`` xyxy found on a mirrored view, in the scene's pixel grid."""
+def boxes_to_scene(boxes: np.ndarray, view: View, width: int, height: int) -> np.ndarray:
+    """Boxes ``(N, 4)`` xyxy found on ``view`` of the ``width`` x ``height`` scene, in the scene's pixel grid."""
+    transpose, flip_x, flip_y = view
+    vw, vh = view_size(view, width, height)
     out = np.array(boxes, dtype=np.float64).reshape(-1, 4)
     if flip_x:
-        out[:, [0, 2]] = width - out[:, [2, 0]]
+        out[:, [0, 2]] = vw - out[:, [2, 0]]
     if flip_y:
-        out[:, [1, 3]] = height - out[:, [3, 1]]
+        out[:, [1, 3]] = vh - out[:, [3, 1]]
+    if transpose:
+        out = out[:, [1, 0, 3, 2]]
     return out
 
 

@@ -778,13 +778,13 @@ La détection examine chaque type d'objet à la résolution qui l'amène à la t
     </message>
     <message>
         <location filename="../../work/main/deal_qgis/settings.py" line="33"/>
-        <source>Also search the mirror images (slower)</source>
-        <translation>Chercher aussi dans les images miroirs (plus lent)</translation>
+        <source>Also search the scene rotated and mirrored (slower)</source>
+        <translation>Chercher aussi dans la scène tournée et en miroir (plus lent)</translation>
     </message>
     <message>
         <location filename="../../work/main/deal_qgis/settings.py" line="33"/>
-        <source>Test-time views: the scene is also searched mirrored left-right, top-bottom and both, and each object&apos;s boxes from the four searches are averaged. Tighter boxes and fewer false detections (several points more accuracy on the validation images), at four times the encoding time.</source>
-        <translation>Vues au moment de la détection : la scène est aussi parcourue en miroir gauche-droite, haut-bas et les deux, et les rectangles de chaque objet issus des quatre recherches sont moyennés. Des rectangles plus ajustés et moins de fausses détections (plusieurs points de précision en plus sur les images de validation), pour quatre fois le temps d'encodage.</translation>
+        <source>Test-time views: the scene is also searched mirrored left-right, top-bottom and both, and transposed each of those ways, and each object&apos;s boxes from the eight searches are averaged. Tighter boxes and fewer false detections (several points more accuracy on the validation images), at eight times the encoding time.</source>
+        <translation>Vues au moment de la détection : la scène est aussi parcourue en miroir gauche-droite, haut-bas et les deux, et transposée de chacune de ces façons, et les rectangles de chaque objet issus des huit recherches sont moyennés. Des rectangles plus ajustés et moins de fausses détections (plusieurs points de précision en plus sur les images de validation), pour huit fois le temps d'encodage.</translation>
     </message>
     <message>
         <location filename="../../work/main/deal_qgis/settings_panel.py" line="74"/>

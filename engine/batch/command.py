@@ -98,7 +98,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     group = add_model_options(b)
     group.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's)")
     group.add_argument("--views", type=_views, nargs="?", const=MAX_VIEWS, default=1, metavar="N",
-                       help=f"test-time views: each scene also searched mirrored with the same exemplars, each object's "
+                       help=f"test-time views: each scene also searched mirrored and transposed with the same exemplars, each object's "
                             f"boxes fused; N views, default {MAX_VIEWS} (N times the encoding)")
     group.add_argument("--crs", metavar="CRS", help="CRS of the merged layer (default: the first finished scene's)")
     group.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

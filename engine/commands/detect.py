@@ -114,8 +114,8 @@ def _views(text: str) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= MAX_VIEWS:
-        raise argparse.ArgumentTypeError(f"views are 1 (the scene alone) to {MAX_VIEWS} (the scene and its three "
-                                         f"mirror images), got '{text}'")
+        raise argparse.ArgumentTypeError(f"views are 1 (the scene alone) to {MAX_VIEWS} (the scene, mirrored and "
+                                         f"transposed every way), got '{text}'")
     return value
 
 
@@ -166,9 +166,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                                f"{DEFAULT_SELF_PROMPTS}) to its clicks and detect again on the same encoded tiles "
                                "(a second prompt-head pass; about a point more AP on the validation split)")
     run_opts.add_argument("--views", type=_views, nargs="?", const=MAX_VIEWS, default=1, metavar="N",
-                          help=f"test-time views: also search the scene mirrored (left-right, top-bottom, both) and "
-                               f"fuse each object's boxes; N views, default {MAX_VIEWS} (tighter boxes: AP75 and "
-                               f"AP50 up on the validation split, N times the encoding)")
+                          help=f"test-time views: also search the scene mirrored (left-right, top-bottom, both; from 5 "
+                               f"views also transposed) and fuse each object's boxes; N views, default {MAX_VIEWS} "
+                               f"(tighter boxes: AP75 and AP50 up on the validation split, N times the encoding)")
     run_opts.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's)")
     run_opts.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none either when stderr is not a terminal)")
     p.set_defaults(parser=p)

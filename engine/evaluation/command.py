@@ -53,8 +53,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="self-prompting: each category's K surest detections of a first pass join its clicks "
                         "for a second pass (default 0: one pass)")
     p.add_argument("--views", type=int, default=1, metavar="N",
-                   help="test-time views: the image and N-1 mirror images searched, each object's boxes fused "
-                        "(1 to 4; default 1: the image alone)")
+                   help="test-time views: the image and N-1 of its mirror images (then transposes) searched, each "
+                        "object's boxes fused (1 to 8; default 1: the image alone)")
     p.add_argument("--max-images", type=int, default=None, help="only the first N images of the split")
     p.add_argument("--seed", type=int, default=0, help="seed of the random clicks")
     p.add_argument("--count-threshold", type=float, nargs="+", default=None, metavar="S",
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.self_prompt <= MAX_SELF_PROMPTS:
         raise DealError(f"--self-prompt takes 0 to {MAX_SELF_PROMPTS} detections per category, got {args.self_prompt}")
     if not 1 <= args.views <= MAX_VIEWS:
-        raise DealError(f"--views takes 1 (the image alone) to {MAX_VIEWS} (the image and its three mirror images), got {args.views}")
+        raise DealError(f"--views takes 1 (the image alone) to {MAX_VIEWS} (the image, mirrored and transposed every way), got {args.views}")
     if args.out:
         check_writable(args.out)  # fail before hours of evaluation, not after
     name, detector = _detector(args)  # a wrong model or baseline option fails before the data is read

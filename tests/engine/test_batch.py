@@ -337,7 +337,7 @@ def test_cli_refuses_exemplars_of_another_model_before_running(scenes, model_dir
     ([], "either --exemplars"),
     (["--exemplars", "x.npz", "--point", "1,1:car"], "need --scene"),
     (["--exemplars", "x.npz", "--bracket"], "need --scene"),
-    (["--exemplars", "x.npz", "--views", "9"], "views are 1 (the scene alone) to 4"),
+    (["--exemplars", "x.npz", "--views", "9"], "views are 1 (the scene alone) to 8"),
     (["--exemplars", "x.npz", "--scheduler", "tcp://h:8786", "--workers", "2"], "with --scheduler"),
 ])
 def test_cli_batch_usage_errors(argv, phrase, tmp_path, capsys):

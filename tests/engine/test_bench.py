@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from engine import bench
+from engine.views import MAX_VIEWS
 
 
 def test_bench_runs_and_reports_every_measure(tiny_model_dir, tmp_path, capsys):
@@ -22,8 +23,9 @@ def test_bench_runs_and_reports_every_measure(tiny_model_dir, tmp_path, capsys):
     assert pipe["reprompt_encoder_calls"] == 0  # re-prompts never re-run the encoder
     assert pipe["pipeline_overhead"] in [r for r in pipe["overhead_per_round"]]  # the median round
     views = report["views"]  # each view encodes the scene's tiles; a re-prompt encodes none
-    assert views["encoder_calls_4"] == 4 * views["encoder_calls_1"] == 4 * pipe["tiles"]
-    assert views["first_pass_ratio"] == views["first_pass_s_4"] / views["first_pass_s_1"] > 1
+    n = views["views"]
+    assert n == MAX_VIEWS and views[f"encoder_calls_{n}"] == n * views["encoder_calls_1"] == n * pipe["tiles"]
+    assert views["first_pass_ratio"] == views[f"first_pass_s_{n}"] / views["first_pass_s_1"] > 1
     table = capsys.readouterr().out
     assert "side by side (as over a scene)" in table and "| first pass, 1024² scene |" in table and "re-prompt, one new category clicked" in table
-    assert "| 4 test-time views vs 1, first pass / re-prompt |" in table
+    assert f"| {n} test-time views vs 1, first pass / re-prompt |" in table

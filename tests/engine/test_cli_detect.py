@@ -71,8 +71,8 @@ def test_no_command_prints_help_and_fails(capsys):
     (["--device", "tpu"], "invalid choice"),
     (["--self-prompt", "-1"], "adds 0 to 32 detections"),
     (["--self-prompt", "many"], "adds 0 to 32 detections"),
-    (["--views", "5"], "views are 1 (the scene alone) to 4"),
-    (["--views", "two"], "views are 1 (the scene alone) to 4"),
+    (["--views", "9"], "views are 1 (the scene alone) to 8"),
+    (["--views", "two"], "views are 1 (the scene alone) to 8"),
 ])
 def test_bad_option_values_are_usage_errors(capsys, scene, tmp_path, argv, phrase):
     with pytest.raises(SystemExit) as info:

@@ -253,7 +253,7 @@ def test_deal_eval_prints_the_count_error_per_threshold_and_refuses_bad_ones(tmp
 
 @pytest.mark.parametrize("option, bad, message, good, key", [
     ("--self-prompt", "40", "--self-prompt takes 0 to 32 detections per category", "3", "self_prompt"),
-    ("--views", "0", "--views takes 1 (the image alone) to 4", "2", "views"),
+    ("--views", "0", "--views takes 1 (the image alone) to 8", "2", "views"),
 ])
 def test_deal_eval_run_options_are_recorded_and_bad_values_refused(tmp_path, capsys, tiny_model_dir, option, bad, message, good, key):
     _write_dataset(tmp_path / "data")

@@ -10,7 +10,7 @@ from engine.prompts import PointPrompt
 from engine.raster_source import ArraySource, Window
 from engine.session import Session
 from engine.synthetic import render_scene
-from engine.views import FlippedSource, check_views, flip_prompts, fuse_views, unflip_boxes
+from engine.views import VIEWS, ViewSource, boxes_to_scene, check_views, fuse_views, prompts_to_view
 
 
 def _ramp(h: int = 7, w: int = 9) -> ArraySource:
@@ -20,36 +20,56 @@ def _ramp(h: int = 7, w: int = 9) -> ArraySource:
     return ArraySource(image, valid=valid)
 
 
-@pytest.mark.parametrize("flip_x, flip_y", [(True, False), (False, True), (True, True)])
-def test_flipped_source_reads_the_mirror_image_inside_and_past_the_edges(flip_x, flip_y):
+def _as_seen(array: np.ndarray, view) -> np.ndarray:
+    """The scene array (..., h, w) as ``view`` shows it: transposed first, then mirrored."""
+    transpose, flip_x, flip_y = view
+    if transpose:
+        array = np.swapaxes(array, -1, -2)
+    return array[..., ::-1 if flip_y else 1, ::-1 if flip_x else 1]
+
+
+@pytest.mark.parametrize("view", VIEWS[1:])
+def test_view_source_reads_the_view_inside_and_past_the_edges(view):
     source = _ramp()
     whole, valid = source.read(Window(0, 0, 9, 7))
-    mirrored = whole[:, ::-1 if flip_y else 1, ::-1 if flip_x else 1]
-    mirrored_valid = valid[::-1 if flip_y else 1, ::-1 if flip_x else 1]
-    view = FlippedSource(source, flip_x, flip_y)
-    assert (view.width, view.height, view.georef) == (9, 7, None)
-    assert view.fingerprint != source.fingerprint
-    image, ok = view.read(Window(2, 1, 4, 3))
-    np.testing.assert_array_equal(image, mirrored[:, 1:4, 2:6])
-    np.testing.assert_array_equal(ok, mirrored_valid[1:4, 2:6])
-    image, ok = view.read(Window(-2, 5, 6, 4))  # past the left and bottom edges: zeros, invalid
+    seen, seen_valid = _as_seen(whole, view), _as_seen(valid, view)
+    v = ViewSource(source, view)
+    assert (v.width, v.height, v.georef) == ((7, 9) if view[0] else (9, 7)) + (None,)
+    assert v.fingerprint != source.fingerprint
+    assert len({ViewSource(source, other).fingerprint for other in VIEWS[1:]}) == len(VIEWS) - 1
+    image, ok = v.read(Window(2, 1, 4, 3))
+    np.testing.assert_array_equal(image, seen[:, 1:4, 2:6])
+    np.testing.assert_array_equal(ok, seen_valid[1:4, 2:6])
+    image, ok = v.read(Window(-2, v.height - 2, 6, 4))  # past the left and bottom edges: zeros, invalid
     assert image.shape == (3, 4, 6) and not ok[:, :2].any() and not ok[2:].any()
-    np.testing.assert_array_equal(image[:, :2, 2:], mirrored[:, 5:7, 0:4])
+    np.testing.assert_array_equal(image[:, :2, 2:], seen[:, -2:, 0:4])
+    image, _ = v.read(Window(0, 0, v.width, v.height), out_shape=(3, 3))  # resampled reads too
+    np.testing.assert_allclose(image, _as_seen(source.read(Window(0, 0, 9, 7), (3, 3))[0], view), atol=1e-6)
     # the nodata corner moves with the image
-    corner_row, corner_col = (6 if flip_y else 0), (8 if flip_x else 0)
-    assert not view.read(Window(corner_col, corner_row, 1, 1))[1][0, 0]
+    rows, cols = np.nonzero(~seen_valid)
+    assert not v.read(Window(int(cols[0]), int(rows[0]), 1, 1))[1][0, 0]
 
 
-def test_clicks_and_boxes_map_to_the_mirror_image_and_back():
-    clicks = [PointPrompt(0.0, 0.0, "car"), PointPrompt(3.5, 6.25, "ship")]
-    flipped = flip_prompts(clicks, True, True, 9, 7)
-    assert flipped[1] == PointPrompt(5.5, 0.75, "ship")
-    assert 0 <= flipped[0].col_px < 9 and 0 <= flipped[0].row_px < 7  # a click on the first pixel stays on the raster
-    assert flip_prompts(clicks, False, False, 9, 7) == clicks
-    boxes = np.array([[1.0, 2.0, 4.0, 3.0]])
-    np.testing.assert_allclose(unflip_boxes(boxes, True, False, 9, 7), [[5.0, 2.0, 8.0, 3.0]])
-    np.testing.assert_allclose(unflip_boxes(boxes, False, True, 9, 7), [[1.0, 4.0, 4.0, 5.0]])
-    np.testing.assert_allclose(unflip_boxes(unflip_boxes(boxes, True, True, 9, 7), True, True, 9, 7), boxes)
+@pytest.mark.parametrize("view", VIEWS)
+def test_clicks_and_boxes_map_to_each_view_and_back(view):
+    """A click lands on the view's pixel showing the scene pixel clicked; a box around a scene
+    pixel, found around that pixel in the view, maps back to the scene box."""
+    scene = np.arange(63).reshape(7, 9)
+    seen = _as_seen(scene, view)
+    clicks = [PointPrompt(0.0, 0.0, "car"), PointPrompt(3.5, 6.25, "ship"), PointPrompt(8.5, 2.5, "car")]
+    moved = prompts_to_view(clicks, view, 9, 7)
+    for click, m in zip(clicks, moved):
+        assert m.category == click.category
+        assert 0 <= m.col_px < seen.shape[1] and 0 <= m.row_px < seen.shape[0]  # the first pixel stays on the raster
+        assert seen[int(m.row_px), int(m.col_px)] == scene[int(click.row_px), int(click.col_px)]
+    if view == VIEWS[0]:
+        assert moved == clicks
+    box = np.array([[1.0, 2.0, 4.0, 3.0]])  # scene pixels columns 1-3 of row 2
+    mask = np.zeros((7, 9), bool)
+    mask[2, 1:4] = True
+    rows, cols = np.nonzero(_as_seen(mask, view))
+    in_view = np.array([[cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]], float)
+    np.testing.assert_allclose(boxes_to_scene(in_view, view, 9, 7), box)
 
 
 def test_fuse_views_averages_an_objects_boxes_and_its_scores_over_the_views():
@@ -85,8 +105,8 @@ def test_bad_clicks_are_refused_as_given_before_any_mirror_image_is_searched(tin
     assert session.encoder_calls == 0 and not session._views
 
 
-@pytest.mark.parametrize("bad", [0, 5, -1, 2.5, "4", True])
-def test_views_outside_one_to_four_are_refused(bad):
+@pytest.mark.parametrize("bad", [0, 9, -1, 2.5, "4", True])
+def test_views_outside_one_to_eight_are_refused(bad):
     with pytest.raises(SettingsError, match="views must be a whole number from 1"):
         check_views(bad)
 
@@ -126,4 +146,4 @@ def test_session_with_four_views_finds_the_cars_and_reuses_every_views_tiles(bun
     session.views = 1
     np.testing.assert_allclose(session.detect(click).boxes_px, one.boxes_px)
     with pytest.raises(SettingsError, match="views"):
-        Session(ArraySource(scene.image), bundled, views=5)
+        Session(ArraySource(scene.image), bundled, views=9)

@@ -106,10 +106,10 @@ def test_self_prompt_parameter_searches_again_on_the_encoded_tiles(deal_provider
     assert len(added) == 1 and "vehicle" in added[0], log.lines
 
 
-def test_mirror_views_parameter_encodes_the_three_mirror_images(deal_provider, scene_data, tmp_path, fresh_pool):
+def test_mirror_views_parameter_encodes_the_other_views(deal_provider, scene_data, tmp_path, fresh_pool):
     plain = _detect(scene_data, SCORE_THRESHOLD=0.0, OUTPUT=str(tmp_path / "plain.gpkg"))
     viewed = _detect(scene_data, SCORE_THRESHOLD=0.0, MIRROR_VIEWS=True, OUTPUT=str(tmp_path / "viewed.gpkg"))
-    # the scene's own tiles are reused; each mirror image is encoded (its click's scale probed anew)
+    # the scene's own tiles are reused; each mirrored or transposed view is encoded (its click's scale probed anew)
     assert plain["ENCODED_TILES"] > 0 and viewed["ENCODED_TILES"] >= plain["ENCODED_TILES"]
     assert viewed["DETECTIONS"] > 0
     assert QgsVectorLayer(viewed["OUTPUT"], "v", "ogr").featureCount() == viewed["DETECTIONS"]
