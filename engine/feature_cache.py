@@ -3,6 +3,12 @@
 Encoding is the expensive step; a cache keyed by raster fingerprint, window, scale and
 model lets later clicks reuse every tile's features. Memory stays under a budget: least
 recently used entries move to a private temporary folder and come back on demand.
+
+A detection reads every tile of a scene in turn, so when a scene's features outgrow the memory
+budget (a large scene, or test-time views: each view has its own tiles) plain LRU would miss on
+every read and write every entry back out. Instead an entry read back from disk keeps its file
+(evicting it again costs no write) and joins memory only if it fits without evicting another:
+what memory holds stays there and hits on every pass; the rest is read from disk once a pass.
 """
 
 from __future__ import annotations
@@ -44,7 +50,8 @@ class FeatureCache:
 
     Thread-safe: the plugin encodes in a background task while the map tool reads.
     Counters ``hits``, ``misses``, ``spills`` (entries written to disk) and ``reloads``
-    (entries read back) describe how it was used.
+    (entries read back) describe how it was used. An entry may be in memory and on disk at once
+    (read back, its file kept): evicting it from memory then writes nothing.
     """
 
     def __init__(self, max_memory_bytes: int = 512 * 2**20, spill_dir: str | None = None,
@@ -83,14 +90,15 @@ class FeatureCache:
             if key not in self._disk:
                 self.misses += 1
                 return None
-            path, names, nbytes = self._disk.pop(key)
-            self._disk_bytes -= nbytes
+            path, names, nbytes = self._disk[key]
+            self._disk.move_to_end(key)
             with open(path, "rb") as f:
                 arrays = _frozen({name: np.load(f, allow_pickle=False) for name in names})
-            os.remove(path)
             self.hits += 1
             self.reloads += 1
-            self._remember(key, arrays)
+            if self._memory_bytes + nbytes <= self.max_memory_bytes:  # never evicts: see the module's docstring
+                self._memory[key] = arrays
+                self._memory_bytes += nbytes
             return dict(arrays)
 
     def __contains__(self, key: str) -> bool:
@@ -99,7 +107,7 @@ class FeatureCache:
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._memory) + len(self._disk)
+            return len(self._memory) + sum(1 for key in self._disk if key not in self._memory)
 
     @property
     def memory_bytes(self) -> int:
@@ -108,7 +116,7 @@ class FeatureCache:
 
     @property
     def disk_bytes(self) -> int:
-        """Bytes of array data spilled to disk."""
+        """Bytes of array data spilled to disk (entries read back keep their files)."""
         return self._disk_bytes
 
     @property
@@ -173,7 +181,8 @@ class FeatureCache:
         while self._memory_bytes > self.max_memory_bytes:
             old_key, old_arrays = self._memory.popitem(last=False)
             self._memory_bytes -= _nbytes(old_arrays)
-            self._spill(old_key, old_arrays)
+            if old_key not in self._disk:  # else its file already holds it
+                self._spill(old_key, old_arrays)
 
     def _spill(self, key: str, arrays: dict[str, np.ndarray]) -> None:
         nbytes = _nbytes(arrays)

@@ -51,6 +51,35 @@ def test_spill_and_reload_give_identical_arrays(tmp_path):
         assert cache.reloads >= 4 and cache.hits == 6 and cache.misses == 0
 
 
+def test_scans_larger_than_memory_keep_what_memory_holds_and_write_nothing_again(tmp_path):
+    """A detection reads every tile in turn: plain LRU would miss on every read and write every
+    entry back out; here the entries memory holds hit on every pass and nothing is written again."""
+    with FeatureCache(max_memory_bytes=int(2.5 * MB), spill_dir=str(tmp_path)) as cache:
+        originals = {f"k{i}": _entry(i) for i in range(6)}
+        for key, arrays in originals.items():
+            cache.put(key, arrays)
+        assert list(cache._memory) == ["k4", "k5"] and cache.spills == 4
+        for _ in range(3):
+            for key, arrays in originals.items():
+                np.testing.assert_array_equal(cache.get(key)["features"], arrays["features"])
+        assert cache.spills == 4 and cache.reloads == 3 * 4 and cache.hits == 3 * 6
+        assert list(cache._memory) == ["k4", "k5"] and len(cache) == 6
+        assert sorted(os.listdir(cache.spill_path)) == sorted(os.path.basename(p) for p, _, _ in cache._disk.values())
+
+
+def test_an_entry_read_back_is_not_written_again_when_evicted(tmp_path):
+    with FeatureCache(max_memory_bytes=int(2.5 * MB), spill_dir=str(tmp_path)) as cache:
+        for i in range(3):
+            cache.put(f"k{i}", _entry(i))  # k0 spilled
+        cache.put("k1", _entry(1, mb=0.4))  # room: k0 read back joins memory, its file kept
+        assert cache.get("k0") is not None and "k0" in cache._memory and "k0" in cache._disk
+        cache.get("k2"), cache.get("k1")  # k0 is now the least recent
+        cache.put("k3", _entry(3))  # evicts k0 again: no write
+        assert cache.spills == 1 and "k0" not in cache._memory and "k0" in cache._disk
+        np.testing.assert_array_equal(cache.get("k0")["features"], _entry(0)["features"])
+        assert len(cache) == 4
+
+
 def test_memory_bound_is_respected(tmp_path):
     budget = 3 * MB
     with FeatureCache(max_memory_bytes=budget, spill_dir=str(tmp_path)) as cache:
