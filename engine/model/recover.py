@@ -80,6 +80,37 @@ def _candidates(head: DealPromptHead) -> dict[tuple[str, str], np.ndarray]:
     return out
 
 
+def _anonymous_order(name: str) -> tuple[int, str] | None:
+    """``onnx::MatMul_2231`` -> ``(2231, "onnx::MatMul")``; None for a constant that keeps a parameter's name."""
+    stem, _, number = name.rpartition("_")
+    return (int(number), stem) if name.startswith("onnx::") and number.isdigit() else None
+
+
+def _align_anonymous(shipped: dict[str, np.ndarray], fresh: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``shipped`` with its anonymous constants renamed to ``fresh``'s, matched in export order.
+
+    The exporter numbers anonymous constants after the graph's values, so a code change that adds
+    or removes an operation anywhere (without touching the head's layout) shifts every number. The
+    order and the shapes stay: where both lists have the same operator kinds and shapes in the same
+    order, the i-th shipped constant is the i-th fresh one. Otherwise ``shipped`` is returned as it is.
+    """
+    def ordered(consts: dict[str, np.ndarray]) -> list[str]:
+        names = [k for k in consts if _anonymous_order(k.removeprefix(PREP_PREFIX)) is not None]
+        return sorted(names, key=lambda k: (k.startswith(PREP_PREFIX), _anonymous_order(k.removeprefix(PREP_PREFIX))))
+
+    old, new = ordered(shipped), ordered(fresh)
+    if len(old) != len(new) or old == new:
+        return shipped
+    for a, b in zip(old, new):
+        kind_a = _anonymous_order(a.removeprefix(PREP_PREFIX))[1]
+        kind_b = _anonymous_order(b.removeprefix(PREP_PREFIX))[1]
+        if kind_a != kind_b or shipped[a].shape != fresh[b].shape or a.startswith(PREP_PREFIX) != b.startswith(PREP_PREFIX):
+            return shipped
+    renamed = {k: v for k, v in shipped.items() if k not in set(old)}
+    renamed.update({b: shipped[a] for a, b in zip(old, new)})
+    return renamed
+
+
 def _randomised(cfg: ModelConfig) -> DealPromptHead:
     """A head with random parameters and batch-norm statistics, so that no two expressions coincide."""
     gen = torch.Generator().manual_seed(1234)
@@ -112,6 +143,7 @@ def recover_head(model_dir: str | Path, verify: bool = True) -> tuple[ModelConfi
     head_source = meta.get("head_source", "decoder")
     random_head = _randomised(cfg)
     fresh = _export_head(random_head, cfg, head_source)
+    shipped = _align_anonymous(shipped, fresh)
     if {k: v.shape for k, v in fresh.items()} != {k: v.shape for k, v in shipped.items()}:
         raise ModelError(f"{path} was exported by a prompt head of another layout than this code's; "
                          "recover it with the project version that exported it")

@@ -74,3 +74,34 @@ def test_recovery_refuses_a_graph_of_another_layout(tmp_path):
         recover_head(tmp_path)
     with pytest.raises(ModelError, match="not found"):
         recover_head(tmp_path / "nowhere")
+
+
+def test_recovery_matches_anonymous_constants_renumbered_by_another_code_version(tmp_path):
+    """A graph exported before some operation was added elsewhere in the code numbers its anonymous
+    constants differently (``onnx::MatMul_2231`` then, ``onnx::MatMul_2281`` now): they are matched in
+    export order, and the recovered head computes what the graph does."""
+    import onnx
+
+    cfg, enc, head = _trained_like(5)
+    export_onnx(enc, head, cfg, tmp_path / "original")
+    path = tmp_path / "original" / "prompt_head.onnx"
+    model = onnx.load(str(path))
+    renamed = {}
+    for init in model.graph.initializer:
+        stem, _, number = init.name.rpartition("_")
+        if init.name.startswith("onnx::") and number.isdigit():
+            renamed[init.name] = f"{stem}_{int(number) + 1000}"
+            init.name = renamed[init.name]
+    assert renamed, "the export has anonymous constants"
+    for node in model.graph.node:
+        node.input[:] = [renamed.get(name, name) for name in node.input]
+    onnx.save(model, str(path))
+    _, recovered = recover_head(tmp_path / "original")
+    export_onnx(enc, recovered, cfg, tmp_path / "recovered")
+    a, b = load_model(tmp_path / "original", device="cpu"), load_model(tmp_path / "recovered", device="cpu")
+    feats = a.encode(np.random.default_rng(2).random((3, 256, 256), dtype=np.float32))
+    exemplars = np.random.default_rng(3).normal(size=(1, 2, cfg.dim)).astype(np.float32)
+    mask = np.ones((1, 2), np.float32)
+    out_a, out_b = a.predict(feats, exemplars, mask), b.predict(feats, exemplars, mask)
+    np.testing.assert_allclose(out_b.density, out_a.density, atol=1e-5)
+    np.testing.assert_allclose(out_b.scores, out_a.scores, atol=1e-5)
