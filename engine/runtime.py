@@ -48,7 +48,9 @@ class ModelMetadata:
     per cell of the feature/density maps; ``content_hash`` identifies the weights (cache keys);
     ``score_threshold``: the score from which a detection is kept and counted unless the caller
     says otherwise (``deal export --score-threshold``, set where the counts come out right on
-    training data; 0.3 for models exported without one).
+    training data; 0.3 for models exported without one). ``views_score_threshold``: the same for
+    test-time views, whose fused scores are means over the views (``deal export
+    --views-score-threshold``; None: ``score_threshold``). :meth:`threshold` picks between them.
     """
 
     name: str
@@ -66,6 +68,12 @@ class ModelMetadata:
     num_queries: int
     tile_multiple: int = 32  # tile sides must be multiples of this (see tile_multiple)
     score_threshold: float = DEFAULT_SCORE_THRESHOLD
+    views_score_threshold: float | None = None
+
+    def threshold(self, views: int = 1) -> float:
+        """The score from which a detection is kept and counted by default when the scene is searched
+        in ``views`` views (fused scores, ``engine.views``, are on a scale of their own)."""
+        return self.views_score_threshold if views > 1 and self.views_score_threshold is not None else self.score_threshold
 
     @staticmethod
     def from_onnx(meta: dict[str, str], path: Path) -> "ModelMetadata":
@@ -76,20 +84,31 @@ class ModelMetadata:
             raise ModelError(f"{path} is a DEAL model of format {fmt}, this engine reads format(s) {', '.join(SUPPORTED_FORMATS)}: "
                              "update the plugin/engine or re-export the model")
         cfg = json.loads(meta["config"])
-        try:
-            threshold = float(json.loads(meta.get("score_threshold", str(DEFAULT_SCORE_THRESHOLD))))
-        except (ValueError, TypeError):
-            threshold = -1.0
-        if not 0.0 < threshold < 1.0:
-            raise ModelError(f"{path}: its score_threshold metadata ({meta.get('score_threshold')!r}) is not a score "
-                             "between 0 and 1; re-export the model with `deal export --score-threshold`")
+        threshold = _score_setting(meta, "score_threshold", path, DEFAULT_SCORE_THRESHOLD)
+        views_threshold = _score_setting(meta, "views_score_threshold", path, None)
         return ModelMetadata(
             name=cfg["name"], version=cfg["version"], dim=int(cfg["dim"]), stride=int(cfg["stride"]),
             tile_size=int(cfg["tile_size"]), overlap=int(cfg["overlap"]), target_object_px=float(cfg["target_object_px"]),
             bands=tuple(cfg.get("bands", (1, 2, 3))), gsd_m=float(cfg.get("gsd_m", 0.3)),
             categories_seen=tuple(cfg.get("categories_seen", ())), content_hash=meta.get("content_hash", "unknown"),
             trained=json.loads(meta.get("trained", "false")), num_queries=int(cfg.get("num_queries", 300)),
-            tile_multiple=tile_multiple(str(cfg.get("backbone", "mobilenet_v2"))), score_threshold=threshold)
+            tile_multiple=tile_multiple(str(cfg.get("backbone", "mobilenet_v2"))), score_threshold=threshold,
+            views_score_threshold=views_threshold)
+
+
+def _score_setting(meta: dict[str, str], key: str, path: Path, default: float | None) -> float | None:
+    """The score in ``meta[key]`` (``default`` where the key is absent); a ModelError where it is not
+    a score between 0 and 1."""
+    if key not in meta:
+        return default
+    try:
+        value = float(json.loads(meta[key]))
+    except (ValueError, TypeError):
+        value = -1.0
+    if not 0.0 < value < 1.0:
+        raise ModelError(f"{path}: its {key} metadata ({meta[key]!r}) is not a score between 0 and 1; "
+                         f"set it again with `deal export --{key.replace('_', '-')}`")
+    return value
 
 
 @dataclass

@@ -378,10 +378,10 @@ class Session:
                     score_threshold: float | None, progress: Progress | None) -> DetectionResult:
         """``run(session, view, threshold, progress)`` on this session and on the sessions of its
         other views (``engine.views``), each keeping detections from ``VIEW_THRESHOLD_FACTOR``
-        of the threshold; their boxes mapped back to the scene, fused
-        (:func:`~engine.views.fuse_views`) and kept from the threshold. Density, estimated counts
+        of the threshold (by default the model's for views, ``ModelMetadata.threshold``); their boxes
+        mapped back to the scene, fused (:func:`~engine.views.fuse_views`) and kept from the threshold. Density, estimated counts
         and scales are this view's; ``stats`` adds up the views' work, as do this session's counters."""
-        threshold = self.model.metadata.score_threshold if score_threshold is None else float(score_threshold)
+        threshold = self.model.metadata.threshold(self.views) if score_threshold is None else float(score_threshold)
         w, h = self.source.width, self.source.height
         results = []
         for i, view in enumerate(VIEWS[: self.views]):

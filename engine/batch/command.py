@@ -96,7 +96,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--exemplars", type=Path, metavar="FILE.npz", help="exemplars from `deal exemplars save`")
     _add_click_options(b, "or clicks on a reference scene (instead of --exemplars)")
     group = add_model_options(b)
-    group.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's)")
+    group.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's; with --views, its threshold for fused scores)")
     group.add_argument("--views", type=_views, nargs="?", const=MAX_VIEWS, default=1, metavar="N",
                        help=f"test-time views: each scene also searched mirrored and transposed with the same exemplars, each object's "
                             f"boxes fused; N views, default {MAX_VIEWS} (N times the encoding)")

@@ -169,7 +169,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                           help=f"test-time views: also search the scene mirrored (left-right, top-bottom, both; from 5 "
                                f"views also transposed) and fuse each object's boxes; N views, default {MAX_VIEWS} "
                                f"(tighter boxes: AP75 and AP50 up on the validation split, N times the encoding)")
-    run_opts.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's)")
+    run_opts.add_argument("--score", type=_score, metavar="S", help="keep detections scoring at least S, 0..1 (default: the model's; with --views, its threshold for fused scores)")
     run_opts.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none either when stderr is not a terminal)")
     p.set_defaults(parser=p)
     return p

@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.out)  # fail before hours of evaluation, not after
     name, detector = _detector(args)  # a wrong model or baseline option fails before the data is read
     model = getattr(detector, "model", None)
-    thresholds = args.count_threshold or [model.metadata.score_threshold if model is not None else DEFAULT_SCORE_THRESHOLD]
+    thresholds = args.count_threshold or [model.metadata.threshold(args.views) if model is not None else DEFAULT_SCORE_THRESHOLD]
     if not all(0.0 <= t <= 1.0 for t in thresholds):
         raise DealError(f"--count-threshold takes scores between 0 and 1, got {' '.join(f'{t:g}' for t in thresholds)}")
     records = load_shared(args.data, args.datasets) if args.data else load_shared(names=args.datasets)

@@ -41,6 +41,41 @@ def encoder_hash(model_dir: str | Path) -> str:
     return meta.get("encoder_content_hash") or meta["content_hash"]
 
 
+INFERENCE_SETTINGS = ("score_threshold", "views_score_threshold")
+"""Metadata keys that set how the engine uses a model's outputs, not what the graphs compute."""
+
+
+def set_inference_settings(model_dir: str | Path, out_dir: str | Path, settings: dict[str, float]) -> Path:
+    """Copy the model folder ``model_dir`` to ``out_dir`` (the same folder: in place) with ``settings``
+    (keys of :data:`INFERENCE_SETTINGS`) written into both graphs' metadata; graphs, weights and
+    content hash unchanged. Each file is written beside its target and renamed into place."""
+    import onnx
+
+    src, out = Path(model_dir), Path(out_dir)
+    unknown = sorted(set(settings) - set(INFERENCE_SETTINGS))
+    if unknown:
+        raise ValueError(f"not inference settings: {', '.join(unknown)}; these are: {', '.join(INFERENCE_SETTINGS)}")
+    for name in (ENCODER_FILE, HEAD_FILE):
+        if not (src / name).is_file():
+            raise ModelError(f"{src} is missing {name}; give a model folder written by `deal export`")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in (ENCODER_FILE, HEAD_FILE):
+        meta = {p.key: p.value for p in onnx.load(str(src / name), load_external_data=False).metadata_props}
+        if "content_hash" not in meta:
+            raise ModelError(f"{src / name} has no DEAL metadata; it was not written by `deal export`")
+        tmp = out / (name + ".settings.tmp")
+        shutil.copyfile(src / name, tmp)
+        try:
+            _add_metadata(tmp, {**meta, **{k: json.dumps(v) for k, v in settings.items()}})
+            os.replace(tmp, out / name)
+        finally:
+            tmp.unlink(missing_ok=True)
+    for extra in sorted(src.iterdir()):  # the model card and anything else that travels with the graphs
+        if extra.is_file() and extra.name not in (ENCODER_FILE, HEAD_FILE) and not (out / extra.name).exists():
+            shutil.copyfile(extra, out / extra.name)
+    return out
+
+
 def _add_metadata(path: Path, meta: dict[str, str]) -> None:
     import onnx
 

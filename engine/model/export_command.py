@@ -11,7 +11,9 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("export", help="export a checkpoint to ONNX (encoder.onnx + prompt_head.onnx)",
                               formatter_class=argparse.RawDescriptionHelpFormatter,
                               epilog="example:\n  deal export runs/deal-mnv2/last.safetensors --out resources/model")
-    p.add_argument("checkpoint", nargs="?", help="a .safetensors checkpoint from `deal train` (omit with --untrained)")
+    p.add_argument("checkpoint", nargs="?", help="a .safetensors checkpoint from `deal train` (omit with --untrained); or an "
+                   "exported model folder, whose inference settings (--score-threshold, --views-score-threshold) "
+                   "are then rewritten into a copy in --out (the same folder: in place), graphs and weights unchanged")
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--untrained", action="store_true", help="export ImageNet backbone + random heads (pipeline tests)")
     p.add_argument("--tiny", action="store_true", help="with --untrained: the tiny test backbone")
@@ -28,6 +30,9 @@ def add_parser(subparsers) -> None:
                    help="the score from which the engine keeps and counts a detection unless told otherwise "
                         "(default 0.3); pick it where the counts come out right on training data: "
                         "`deal eval --split train --count-threshold 0.3 0.4 0.5 ...` prints the count error at each")
+    p.add_argument("--views-score-threshold", type=float, default=None, metavar="S",
+                   help="the same for test-time views (--views), whose fused scores are means over the views "
+                        "(default: --score-threshold); `deal eval --split train --views 8 --count-threshold ...`")
     p.add_argument("--head-source", choices=("decoder", "dense"), default="decoder",
                    help="final boxes from the decoder (default) or the dense proposals (ablation)")
     p.set_defaults(run=run)
@@ -40,6 +45,22 @@ def run(args) -> int:
     from .deal import build
     from .export import export_onnx
 
+    scores = {}
+    for key in ("score_threshold", "views_score_threshold"):
+        value = getattr(args, key, None)
+        if value is not None and not 0.0 < value < 1.0:
+            raise ModelError(f"--{key.replace('_', '-')} must be a score between 0 and 1, got {value:g}")
+        if value is not None:
+            scores[key] = value
+    if args.checkpoint and Path(args.checkpoint).is_dir():
+        from .export import set_inference_settings
+
+        if not scores:
+            raise ModelError(f"{args.checkpoint} is a model folder: give the settings to write into it "
+                             "(--score-threshold and/or --views-score-threshold), or a .safetensors checkpoint to export")
+        out = set_inference_settings(args.checkpoint, args.out, scores)
+        print(f"wrote {', '.join(f'{k} {v:g}' for k, v in scores.items())} into {out}")
+        return 0
     if args.untrained:
         cfg = ModelConfig(backbone="tiny", name="deal-tiny-untrained", tile_size=256, overlap=32) if args.tiny else ModelConfig(name="deal-mnv2-untrained")
         extra = {"trained": False}
@@ -56,10 +77,7 @@ def run(args) -> int:
         if not re.fullmatch(r"\d+\.\d+\.\d+", args.model_version):
             raise ModelError(f"--model-version must look like 1.2.3, got {args.model_version!r}")
         cfg.version = args.model_version
-    if args.score_threshold is not None:
-        if not 0.0 < args.score_threshold < 1.0:
-            raise ModelError(f"--score-threshold must be a score between 0 and 1, got {args.score_threshold:g}")
-        extra["score_threshold"] = args.score_threshold
+    extra.update(scores)
     frozen = extra.get("frozen_encoder") if not args.untrained else None
     if frozen:  # a head trained on an exported model's frozen encoder: that encoder graph is reused as it is
         from .deal import DealPromptHead

@@ -302,3 +302,54 @@ def test_a_models_own_score_threshold_is_exported_read_and_used(tmp_path):
         _add_metadata(path, {**meta, "score_threshold": "lots"})
     with pytest.raises(ModelError, match="score_threshold"):
         load_model(tmp_path / "own", device="cpu")
+
+
+def test_a_views_score_threshold_is_written_into_a_model_folder_and_used_with_views(tmp_path):
+    """`deal export MODEL_DIR --views-score-threshold S` rewrites only that setting (graphs, outputs and
+    content hash unchanged; the source folder untouched); a session searching several views keeps
+    and counts fused detections from it by default, one view from the model's score threshold."""
+    import onnx
+
+    from engine.errors import ModelError
+    from engine.model.export import ENCODER_FILE, HEAD_FILE, _add_metadata
+    from engine.model.export_command import run as export_run
+    from engine.prompts import PointPrompt
+    from engine.raster_source import ArraySource
+    from engine.runtime import load_model
+    from engine.session import Session
+
+    def export(source, out, score=None, views_score=None):
+        args = type("A", (), dict(checkpoint=source, out=str(out), untrained=source is None, tiny=True, min_queries=None,
+                                  model_version=None, head_source="decoder", encoder_from=None, score_threshold=score,
+                                  views_score_threshold=views_score))
+        return export_run(args)
+
+    assert export(None, tmp_path / "plain", score=0.3) == 0
+    assert export(str(tmp_path / "plain"), tmp_path / "tagged", views_score=0.005) == 0
+    plain, tagged = load_model(tmp_path / "plain", device="cpu"), load_model(tmp_path / "tagged", device="cpu")
+    assert plain.metadata.views_score_threshold is None and plain.metadata.threshold(8) == 0.3
+    assert tagged.metadata.views_score_threshold == 0.005 and tagged.metadata.score_threshold == 0.3
+    assert tagged.metadata.threshold(1) == 0.3 and tagged.metadata.threshold(2) == 0.005
+    assert tagged.model_id == plain.model_id
+    image = np.random.default_rng(0).random((3, 256, 256)).astype(np.float32)
+    feats = plain.encode(image)
+    ex, mask = feats.p8[0, :, 10, 10][None, None].copy(), np.ones((1, 1), np.float32)
+    np.testing.assert_array_equal(tagged.predict(feats, ex, mask).scores, plain.predict(feats, ex, mask).scores)
+    click = [PointPrompt(128.0, 128.0, "thing")]
+    by_default = Session(ArraySource(image), tagged, views=2).detect(click)
+    at_views_threshold = Session(ArraySource(image), tagged, views=2).detect(click, score_threshold=0.005)
+    at_model_threshold = Session(ArraySource(image), tagged, views=2).detect(click, score_threshold=0.3)
+    assert len(by_default) == len(at_views_threshold) > len(at_model_threshold)
+    assert (by_default.scores >= 0.005).all()
+    assert (Session(ArraySource(image), tagged).detect(click).scores >= 0.3).all()
+    with pytest.raises(ModelError, match="between 0 and 1"):
+        export(str(tmp_path / "plain"), tmp_path / "bad", views_score=1.5)
+    with pytest.raises(ModelError, match="give the settings"):
+        export(str(tmp_path / "plain"), tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+    for name in (ENCODER_FILE, HEAD_FILE):  # a hand-edited model with a nonsense threshold
+        path = tmp_path / "tagged" / name
+        meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+        _add_metadata(path, {**meta, "views_score_threshold": "some"})
+    with pytest.raises(ModelError, match="views_score_threshold"):
+        load_model(tmp_path / "tagged", device="cpu")
