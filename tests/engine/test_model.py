@@ -270,10 +270,7 @@ def test_folded_correlation_equals_its_definition():
 def test_a_models_own_score_threshold_is_exported_read_and_used(tmp_path):
     """`deal export --score-threshold` writes it into the graphs; the engine keeps and counts
     detections from it unless told otherwise; bad values are refused at export and at load."""
-    import onnx
-
     from engine.errors import ModelError
-    from engine.model.export import ENCODER_FILE, HEAD_FILE, _add_metadata
     from engine.model.export_command import run as export_run
     from engine.prompts import PointPrompt
     from engine.raster_source import ArraySource
@@ -296,22 +293,14 @@ def test_a_models_own_score_threshold_is_exported_read_and_used(tmp_path):
     with pytest.raises(ModelError, match="between 0 and 1"):
         export(tmp_path / "bad", 1.2)
     assert not (tmp_path / "bad").exists()
-    for name in (ENCODER_FILE, HEAD_FILE):  # a hand-edited model with a nonsense threshold
-        path = tmp_path / "own" / name
-        meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
-        _add_metadata(path, {**meta, "score_threshold": "lots"})
-    with pytest.raises(ModelError, match="score_threshold"):
-        load_model(tmp_path / "own", device="cpu")
+    _assert_refused_when_hand_edited(tmp_path / "own", "score_threshold", "lots")
 
 
 def test_a_views_score_threshold_is_written_into_a_model_folder_and_used_with_views(tmp_path):
     """`deal export MODEL_DIR --views-score-threshold S` rewrites only that setting (graphs, outputs and
     content hash unchanged; the source folder untouched); a session searching several views keeps
     and counts fused detections from it by default, one view from the model's score threshold."""
-    import onnx
-
     from engine.errors import ModelError
-    from engine.model.export import ENCODER_FILE, HEAD_FILE, _add_metadata
     from engine.model.export_command import run as export_run
     from engine.prompts import PointPrompt
     from engine.raster_source import ArraySource
@@ -347,9 +336,20 @@ def test_a_views_score_threshold_is_written_into_a_model_folder_and_used_with_vi
     with pytest.raises(ModelError, match="give the settings"):
         export(str(tmp_path / "plain"), tmp_path / "bad")
     assert not (tmp_path / "bad").exists()
-    for name in (ENCODER_FILE, HEAD_FILE):  # a hand-edited model with a nonsense threshold
-        path = tmp_path / "tagged" / name
+    _assert_refused_when_hand_edited(tmp_path / "tagged", "views_score_threshold", "some")
+
+
+def _assert_refused_when_hand_edited(folder, key: str, value: str) -> None:
+    """A model folder whose ``key`` metadata was hand-edited to nonsense fails to load, naming the key."""
+    import onnx
+
+    from engine.errors import ModelError
+    from engine.model.export import ENCODER_FILE, HEAD_FILE, _add_metadata
+    from engine.runtime import load_model
+
+    for name in (ENCODER_FILE, HEAD_FILE):
+        path = folder / name
         meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
-        _add_metadata(path, {**meta, "views_score_threshold": "some"})
-    with pytest.raises(ModelError, match="views_score_threshold"):
-        load_model(tmp_path / "tagged", device="cpu")
+        _add_metadata(path, {**meta, key: value})
+    with pytest.raises(ModelError, match=key):
+        load_model(folder, device="cpu")
