@@ -43,18 +43,14 @@ def run(args) -> int:
     from ..training.checkpoint import load_weights
     from .config import ModelConfig
     from .deal import build
-    from .export import export_onnx
+    from .export import INFERENCE_SETTINGS, export_onnx, set_inference_settings
 
-    scores = {}
-    for key in ("score_threshold", "views_score_threshold"):
-        value = getattr(args, key, None)
-        if value is not None and not 0.0 < value < 1.0:
+    given = {key: getattr(args, key, None) for key in INFERENCE_SETTINGS}
+    scores = {key: value for key, value in given.items() if value is not None}
+    for key, value in scores.items():
+        if not 0.0 < value < 1.0:
             raise ModelError(f"--{key.replace('_', '-')} must be a score between 0 and 1, got {value:g}")
-        if value is not None:
-            scores[key] = value
     if args.checkpoint and Path(args.checkpoint).is_dir():
-        from .export import set_inference_settings
-
         if not scores:
             raise ModelError(f"{args.checkpoint} is a model folder: give the settings to write into it "
                              "(--score-threshold and/or --views-score-threshold), or a .safetensors checkpoint to export")

@@ -106,7 +106,8 @@ def _align_anonymous(shipped: dict[str, np.ndarray], fresh: dict[str, np.ndarray
         kind_b = _anonymous_order(b.removeprefix(PREP_PREFIX))[1]
         if kind_a != kind_b or shipped[a].shape != fresh[b].shape or a.startswith(PREP_PREFIX) != b.startswith(PREP_PREFIX):
             return shipped
-    renamed = {k: v for k, v in shipped.items() if k not in set(old)}
+    anonymous = set(old)
+    renamed = {k: v for k, v in shipped.items() if k not in anonymous}
     renamed.update({b: shipped[a] for a, b in zip(old, new)})
     return renamed
 

@@ -335,6 +335,9 @@ def test_a_views_score_threshold_is_written_into_a_model_folder_and_used_with_vi
         export(str(tmp_path / "plain"), tmp_path / "bad", views_score=1.5)
     with pytest.raises(ModelError, match="give the settings"):
         export(str(tmp_path / "plain"), tmp_path / "bad")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="missing encoder.onnx"):
+        export(str(tmp_path / "empty"), tmp_path / "bad", views_score=0.4)
     assert not (tmp_path / "bad").exists()
     _assert_refused_when_hand_edited(tmp_path / "tagged", "views_score_threshold", "some")
 
