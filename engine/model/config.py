@@ -35,6 +35,7 @@ class ModelConfig:
     categories_seen: list[str] = field(default_factory=lambda: ["vehicle", "ship", "aircraft"])
     head_act: str = "relu"  # the prompt head's convs: ReLU fuses into onnxruntime's convs (SiLU: models before 0.2)
     dense_context: bool = True  # 3x3 separable convs after the correlation and before the heat map (off: the lighter head)
+    cos_context: bool = False  # a 3x3 conv over the two cosine maps joins the correlation's fusion (for the lighter head)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

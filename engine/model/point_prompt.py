@@ -14,6 +14,9 @@ from torch import nn
 
 from .layers import Attention, ConvNormAct, SeparableConv, sincos_position_2d
 
+COS_CONTEXT = 8
+"""Channels of the optional 3 x 3 conv over the cosine maps (:class:`Correlation` ``cos_context``)."""
+
 
 class PointPromptEncoder(nn.Module):
     """``forward(exemplars (K,M,C), mask (K,M) 1=valid, context_k, context_v) -> kernels (K,M,C)``.
@@ -58,14 +61,22 @@ class Correlation(nn.Module):
     nor the concatenation is ever materialised (nor a copy of F per set: the matmul broadcasts
     it), and F is normalised per cell only through the cosine's denominator. In eval mode the
     batch norm is folded into those weights too.
+
+    ``cos_context=True`` (with the lighter head, whose 64-channel 3 x 3 convs are gone): a 3 x 3 conv
+    of the two cosine maps (``COS_CONTEXT`` channels, ReLU) joins them in the fusion, so a cell sees
+    how its neighbours resemble the clicks (a peak of resemblance marks an object's centre) at a
+    tiny fraction of a 64-channel conv's cost.
     """
 
-    def __init__(self, dim: int, temperature: float = 10.0, act: type[nn.Module] = nn.SiLU, context: bool = True):
+    def __init__(self, dim: int, temperature: float = 10.0, act: type[nn.Module] = nn.SiLU, context: bool = True,
+                 cos_context: bool = False):
         super().__init__()
         self.temperature = temperature
         self.gate = nn.Linear(dim, dim)
+        self.cos_context = nn.Conv2d(2, COS_CONTEXT, 3, padding=1) if cos_context else None
+        extra = 2 + (COS_CONTEXT if cos_context else 0)
         # ``context=False`` (the lighter head): no 3x3 separable conv after the 1x1 fusion
-        self.fuse = nn.Sequential(ConvNormAct(dim + 2, dim, 1, act=act), SeparableConv(dim, dim, act) if context else nn.Identity())
+        self.fuse = nn.Sequential(ConvNormAct(dim + extra, dim, 1, act=act), SeparableConv(dim, dim, act) if context else nn.Identity())
 
     def forward(self, f: torch.Tensor, kernels: torch.Tensor, mask: torch.Tensor, inv_norm: torch.Tensor) -> torch.Tensor:
         k = kernels.shape[0]
@@ -89,16 +100,19 @@ class Correlation(nn.Module):
         mean_kernel = (kernels * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
         gate = torch.sigmoid(self.gate(mean_kernel))  # (K,C)
         conv, norm, act = self.fuse[0]
-        weight = conv.weight[:, :, 0, 0]  # (C, C+2)
+        weight = conv.weight[:, :, 0, 0]  # (C, C+2 [+ COS_CONTEXT])
         w_feat = weight[:, :c][None] * gate[:, None, :]  # (K,C,C)
-        w_cos = weight[:, c:] * self.temperature  # (C,2)
+        w_cos = torch.cat([weight[:, c:c + 2] * self.temperature, weight[:, c + 2:]], 1)  # (C, 2 [+ COS_CONTEXT])
+        if self.cos_context is not None:  # the cosine maps' neighbourhood, as extra small rows
+            around = fn.relu(self.cos_context(cosines.reshape(k, 2, h, w) * self.temperature)).flatten(2)
+            cosines = torch.cat([cosines, around], 1)  # (K, 2 + COS_CONTEXT, hw)
         if self.training:
             pre = norm((torch.matmul(w_feat, flat) + torch.matmul(w_cos, cosines)).reshape(k, c, h, w))
         else:  # batch norm folded in: F's share broadcast over the sets (F is never copied per set),
             # the cosines' and the shift's as one small matmul over [cos_max; cos_mean; 1]
             scale, shift = bn_affine(norm)
-            w_small = torch.cat([w_cos * scale[:, None], shift[:, None]], 1)  # (C, 3)
-            small = torch.cat([cosines, torch.ones_like(cosines[:, :1])], 1)  # (K, 3, hw)
+            w_small = torch.cat([w_cos * scale[:, None], shift[:, None]], 1)  # (C, 3 [+ COS_CONTEXT])
+            small = torch.cat([cosines, torch.ones_like(cosines[:, :1])], 1)  # (K, 3 [+ COS_CONTEXT], hw)
             pre = (torch.matmul(w_feat * scale[None, :, None], flat) + torch.matmul(w_small, small)).reshape(k, c, h, w)
         return self.fuse[1](act(pre)) + f
 

@@ -47,6 +47,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--decoder-layers", type=int, default=None, metavar="N", help="decoder layers of the prompt head (default 3)")
     p.add_argument("--light-head", action="store_true",
                    help="the lighter prompt head: no 3x3 separable convs after the correlation and before the heat map")
+    p.add_argument("--cos-context", action="store_true",
+                   help="with --light-head: a 3x3 conv over the two cosine maps joins the correlation's fusion "
+                        "(spatial context of the resemblance to the clicks at a tiny cost)")
     p.add_argument("--hard-negatives-from", metavar="DIR",
                    help="mine hard negatives first: run this exported model on the training images (one click per "
                         "category) and keep its detections that match no object; a share of the crops is then "
@@ -75,6 +78,8 @@ def run(args) -> int:
         model["decoder_layers"] = args.decoder_layers
     if args.light_head:
         model["dense_context"] = False
+    if args.cos_context:
+        model["cos_context"] = True
     if args.hard_negatives_from:
         encoder_hash(args.hard_negatives_from)  # a wrong folder fails before the data is read
         if not 0.0 < args.negative_prob <= 1.0:

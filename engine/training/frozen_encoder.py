@@ -22,7 +22,7 @@ from ..model.deal import DealPromptHead
 from ..model.export import BASE_OUTPUTS, ENCODER_FILE, encoder_hash
 
 # Config fields a new head may change; the rest describe the encoder and how the engine feeds it.
-HEAD_FIELDS = ("decoder_layers", "dense_context", "head_act", "num_queries", "min_queries", "points", "name", "version")
+HEAD_FIELDS = ("decoder_layers", "dense_context", "cos_context", "head_act", "num_queries", "min_queries", "points", "name", "version")
 
 
 class FrozenEncoder:
@@ -85,8 +85,17 @@ def head_from_model(model_dir: str | Path, overrides: dict) -> tuple[ModelConfig
         src = source(name)
         if src in old_state and old_state[src].shape == value.shape:
             state[name] = old_state[src].clone()
+        elif name == "correlation.fuse.0.0.weight" and src in old_state and _widened(old_state[src], value):
+            # inputs added to the fusion (the cosine context): the old inputs keep their weights, the
+            # new ones start at zero, so the head starts as the old one's function
+            state[name] = torch.zeros_like(value)
+            state[name][:, :old_state[src].shape[1]] = old_state[src]
         elif not name.endswith("num_batches_tracked"):
             fresh.append(name)
     head.load_state_dict(state)
     return cfg, head, sorted(fresh)
 
+
+def _widened(old: torch.Tensor, new: torch.Tensor) -> bool:
+    """Whether ``new`` is ``old`` with more input channels (dimension 1), all else equal."""
+    return old.dim() == new.dim() and old.shape[0] == new.shape[0] and old.shape[2:] == new.shape[2:] and old.shape[1] < new.shape[1]

@@ -3,6 +3,7 @@ then exported beside that unchanged encoder graph."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -58,6 +59,32 @@ def test_a_lighter_head_starts_from_the_models_weights_where_the_shapes_agree(ex
     assert not any(k.startswith("density.heat.0") or k.startswith("correlation.fuse.1") for k in new)
     with pytest.raises(ModelError, match="backbone"):
         head_from_model(folder, {"backbone": "mobilenet_v2"})
+
+
+def test_the_cosine_context_is_added_to_a_lighter_head_without_changing_what_it_computes(exported, tmp_path):
+    """``--cos-context`` on a lighter head: the fusion's new inputs start at zero weight (the head
+    computes exactly what it did), its other weights are the old ones, the context conv is new."""
+    folder, cfg, enc, head = exported
+    _, light, _ = head_from_model(folder, {"dense_context": False})
+    export_onnx(enc, light.eval(), dataclasses.replace(cfg, dense_context=False), tmp_path / "light")
+    new_cfg, with_context, fresh = head_from_model(tmp_path / "light", {"cos_context": True})
+    assert new_cfg.cos_context and not new_cfg.dense_context
+    assert {"correlation.cos_context.weight", "correlation.cos_context.bias"} <= set(fresh)
+    assert "correlation.fuse.0.0.weight" not in fresh
+    weight = with_context.state_dict()["correlation.fuse.0.0.weight"]
+    assert weight.shape[1] == cfg.dim + 2 + 8 and float(weight[:, cfg.dim + 2:].abs().max()) == 0.0
+    image = torch.rand(1, 3, 128, 160)
+    ex, mask = torch.randn(2, 3, cfg.dim), torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    with torch.no_grad():
+        p8, p16, p32, _ = enc.eval()(image)
+        before = head_from_model(tmp_path / "light", {})[1].eval()(p8, p16, p32, ex, mask)
+        after = with_context.eval()(p8, p16, p32, ex, mask)
+    torch.testing.assert_close(after["heat_logit"], before["heat_logit"], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(after["layers"][-1][0], before["layers"][-1][0], atol=1e-5, rtol=1e-5)
+    with torch.no_grad():  # once trained (non-zero weights), the context changes the heat map
+        with_context.correlation.fuse[0][0].weight[:, cfg.dim + 2:].normal_()
+        moved = with_context(p8, p16, p32, ex, mask)["heat_logit"]
+    assert float((moved - before["heat_logit"]).abs().max()) > 1e-3
 
 
 def test_head_training_on_a_frozen_encoder_exports_beside_that_encoder(exported, toy_records, tmp_path):  # noqa: F811

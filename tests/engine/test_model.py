@@ -238,15 +238,18 @@ def test_swin_backbone_option_exports_and_matches_torch(tmp_path):
         Session(ArraySource(np.zeros((3, 300, 300), np.float32)), model, tile_size=320)
 
 
-def test_folded_correlation_equals_its_definition():
+@pytest.mark.parametrize("cos_context", [False, True])
+def test_folded_correlation_equals_its_definition(cos_context):
     """The eval-mode Correlation (gate and batch norm folded into one set of weights, F shared by
-    the sets) equals the fusion written out: conv(cat[F * gate, T*cos_max, T*cos_mean]) -> BN -> act."""
+    the sets) equals the fusion written out: conv(cat[F * gate, T*cos_max, T*cos_mean]) -> BN -> act
+    (with ``cos_context``, also ReLU(conv3x3(T*[cos_max, cos_mean])) in the concatenation); the
+    training-mode path computes the same with the batch norm's running statistics frozen."""
     import torch.nn.functional as fn
 
     from engine.model.point_prompt import Correlation, inverse_norm
 
     torch.manual_seed(3)
-    corr = Correlation(16)
+    corr = Correlation(16, cos_context=cos_context, context=not cos_context)
     with torch.no_grad():  # non-trivial batch-norm statistics
         bn = corr.fuse[0][1]
         bn.running_mean.uniform_(-0.5, 0.5); bn.running_var.uniform_(0.5, 2.0)
@@ -263,8 +266,18 @@ def test_folded_correlation_equals_its_definition():
         mean_kernel = torch.stack([kernels[0, :2].mean(0), kernels[1, :1].mean(0)])
         gate = torch.sigmoid(corr.gate(mean_kernel))
         x = torch.cat([f * gate[:, :, None, None], corr.temperature * cos_max, corr.temperature * cos_mean], 1)
+        if cos_context:
+            around = fn.relu(fn.conv2d(x[:, -2:], corr.cos_context.weight, corr.cos_context.bias, padding=1))
+            assert float(around.abs().max()) > 0  # the context is really part of the fusion
+            x = torch.cat([x, around], 1)
         want = corr.fuse(x) + f
+        corr.train()  # the training path (unfolded), its batch norms with frozen statistics
+        for module in corr.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.eval()
+        trained_path = corr(f, kernels, mask, inverse_norm(f))
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(trained_path, want, atol=1e-5, rtol=1e-5)
 
 
 def test_a_models_own_score_threshold_is_exported_read_and_used(tmp_path):
@@ -280,6 +293,7 @@ def test_a_models_own_score_threshold_is_exported_read_and_used(tmp_path):
     def export(out, threshold):
         args = type("A", (), dict(checkpoint=None, out=str(out), untrained=True, tiny=True, min_queries=None, model_version=None,
                                   head_source="decoder", encoder_from=None, score_threshold=threshold))
+        torch.manual_seed(0)  # random weights, but the same ones in every run (some of them score above 0.55)
         return export_run(args)
 
     assert export(tmp_path / "plain", None) == 0 and export(tmp_path / "own", 0.55) == 0
@@ -288,7 +302,7 @@ def test_a_models_own_score_threshold_is_exported_read_and_used(tmp_path):
     image = np.random.default_rng(0).random((3, 256, 256)).astype(np.float32)
     click = [PointPrompt(128.0, 128.0, "thing")]
     by_default = Session(ArraySource(image), own).detect(click)
-    low = Session(ArraySource(image), own).detect(click, score_threshold=0.01)
+    low = Session(ArraySource(image), own).detect(click, score_threshold=0.0)  # random weights score ~0.01: keep all
     assert (by_default.scores >= 0.55).all() and len(low.scores) > len(by_default.scores)
     with pytest.raises(ModelError, match="between 0 and 1"):
         export(tmp_path / "bad", 1.2)
@@ -311,14 +325,15 @@ def test_a_views_score_threshold_is_written_into_a_model_folder_and_used_with_vi
         args = type("A", (), dict(checkpoint=source, out=str(out), untrained=source is None, tiny=True, min_queries=None,
                                   model_version=None, head_source="decoder", encoder_from=None, score_threshold=score,
                                   views_score_threshold=views_score))
+        torch.manual_seed(0)  # random weights, but the same ones in every run
         return export_run(args)
 
     assert export(None, tmp_path / "plain", score=0.3) == 0
-    assert export(str(tmp_path / "plain"), tmp_path / "tagged", views_score=0.005) == 0
+    assert export(str(tmp_path / "plain"), tmp_path / "tagged", views_score=1e-6) == 0
     plain, tagged = load_model(tmp_path / "plain", device="cpu"), load_model(tmp_path / "tagged", device="cpu")
     assert plain.metadata.views_score_threshold is None and plain.metadata.threshold(8) == 0.3
-    assert tagged.metadata.views_score_threshold == 0.005 and tagged.metadata.score_threshold == 0.3
-    assert tagged.metadata.threshold(1) == 0.3 and tagged.metadata.threshold(2) == 0.005
+    assert tagged.metadata.views_score_threshold == 1e-6 and tagged.metadata.score_threshold == 0.3
+    assert tagged.metadata.threshold(1) == 0.3 and tagged.metadata.threshold(2) == 1e-6
     assert tagged.model_id == plain.model_id
     image = np.random.default_rng(0).random((3, 256, 256)).astype(np.float32)
     feats = plain.encode(image)
@@ -326,10 +341,10 @@ def test_a_views_score_threshold_is_written_into_a_model_folder_and_used_with_vi
     np.testing.assert_array_equal(tagged.predict(feats, ex, mask).scores, plain.predict(feats, ex, mask).scores)
     click = [PointPrompt(128.0, 128.0, "thing")]
     by_default = Session(ArraySource(image), tagged, views=2).detect(click)
-    at_views_threshold = Session(ArraySource(image), tagged, views=2).detect(click, score_threshold=0.005)
+    at_views_threshold = Session(ArraySource(image), tagged, views=2).detect(click, score_threshold=1e-6)
     at_model_threshold = Session(ArraySource(image), tagged, views=2).detect(click, score_threshold=0.3)
     assert len(by_default) == len(at_views_threshold) > len(at_model_threshold)
-    assert (by_default.scores >= 0.005).all()
+    assert (by_default.scores >= 1e-6).all()
     assert (Session(ArraySource(image), tagged).detect(click).scores >= 0.3).all()
     with pytest.raises(ModelError, match="between 0 and 1"):
         export(str(tmp_path / "plain"), tmp_path / "bad", views_score=1.5)

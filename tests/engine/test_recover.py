@@ -15,10 +15,11 @@ from engine.model.recover import recover_head  # noqa: E402
 from engine.runtime import load_model  # noqa: E402
 
 
-def _trained_like(seed: int):
-    """A tiny model whose head weights and batch-norm statistics are all distinct (as a trained one's)."""
+def _trained_like(seed: int, **head: object):
+    """A tiny model whose head weights and batch-norm statistics are all distinct (as a trained one's);
+    ``head``: config fields of the head's layout."""
     torch.manual_seed(seed)
-    cfg = ModelConfig(backbone="tiny", name="deal-tiny-recover", tile_size=256, overlap=32, num_queries=60, min_queries=20)
+    cfg = ModelConfig(backbone="tiny", name="deal-tiny-recover", tile_size=256, overlap=32, num_queries=60, min_queries=20, **head)
     enc, head = build(cfg, pretrained=False)
     with torch.no_grad():
         for p in head.parameters():
@@ -30,8 +31,9 @@ def _trained_like(seed: int):
     return cfg, enc, head
 
 
-def test_recovered_head_re_exports_to_a_graph_with_the_same_outputs(tmp_path):
-    cfg, enc, head = _trained_like(3)
+@pytest.mark.parametrize("layout", [{}, {"dense_context": False, "cos_context": True}], ids=["shipped", "light-cos-context"])
+def test_recovered_head_re_exports_to_a_graph_with_the_same_outputs(tmp_path, layout):
+    cfg, enc, head = _trained_like(3, **layout)
     export_onnx(enc, head, cfg, tmp_path / "original")
     got_cfg, recovered = recover_head(tmp_path / "original")
     assert got_cfg == cfg and not recovered.training
