@@ -36,6 +36,7 @@ class ModelConfig:
     head_act: str = "relu"  # the prompt head's convs: ReLU fuses into onnxruntime's convs (SiLU: models before 0.2)
     dense_context: bool = True  # 3x3 separable convs after the correlation and before the heat map (off: the lighter head)
     cos_context: bool = False  # a 3x3 conv over the two cosine maps joins the correlation's fusion (for the lighter head)
+    heat_context: bool = True  # with dense_context: the 3x3 separable conv before the heat map (off: only the correlation's)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

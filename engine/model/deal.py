@@ -74,7 +74,7 @@ class DealPromptHead(nn.Module):
         self.prompt_encoder = PointPromptEncoder(cfg.dim, cfg.heads)
         act = ACTIVATIONS[cfg.head_act]
         self.correlation = Correlation(cfg.dim, act=act, context=cfg.dense_context, cos_context=cfg.cos_context)
-        self.density = DensityHead(cfg.dim, act, context=cfg.dense_context)
+        self.density = DensityHead(cfg.dim, act, context=cfg.dense_context and cfg.heat_context)
         self.query_embed = nn.Sequential(nn.Linear(cfg.dim, cfg.dim), nn.LayerNorm(cfg.dim))
         self.decoder = Decoder(cfg.dim, cfg.decoder_layers, cfg.heads, cfg.ffn, 3, cfg.points)
 

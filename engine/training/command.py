@@ -50,6 +50,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--cos-context", action="store_true",
                    help="with --light-head: a 3x3 conv over the two cosine maps joins the correlation's fusion "
                         "(spatial context of the resemblance to the clicks at a tiny cost)")
+    p.add_argument("--no-heat-context", action="store_true",
+                   help="no 3x3 separable conv before the heat map (the correlation keeps its own)")
+    p.add_argument("--points", type=int, default=None, metavar="N",
+                   help="sampling points per level and head in the decoder's cross-attention (default 4; fewer: "
+                        "cheaper, starting from evenly spaced ones of the model's with --from-model)")
     p.add_argument("--hard-negatives-from", metavar="DIR",
                    help="mine hard negatives first: run this exported model on the training images (one click per "
                         "category) and keep its detections that match no object; a share of the crops is then "
@@ -80,6 +85,12 @@ def run(args) -> int:
         model["dense_context"] = False
     if args.cos_context:
         model["cos_context"] = True
+    if args.no_heat_context:
+        model["heat_context"] = False
+    if args.points is not None:
+        if not 1 <= args.points <= 8:
+            raise DatasetError(f"--points must be between 1 and 8, got {args.points}")
+        model["points"] = args.points
     if args.hard_negatives_from:
         encoder_hash(args.hard_negatives_from)  # a wrong folder fails before the data is read
         if not 0.0 < args.negative_prob <= 1.0:

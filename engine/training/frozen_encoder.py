@@ -22,7 +22,7 @@ from ..model.deal import DealPromptHead
 from ..model.export import BASE_OUTPUTS, ENCODER_FILE, encoder_hash
 
 # Config fields a new head may change; the rest describe the encoder and how the engine feeds it.
-HEAD_FIELDS = ("decoder_layers", "dense_context", "cos_context", "head_act", "num_queries", "min_queries", "points", "name", "version")
+HEAD_FIELDS = ("decoder_layers", "dense_context", "cos_context", "heat_context", "head_act", "num_queries", "min_queries", "points", "name", "version")
 
 
 class FrozenEncoder:
@@ -85,6 +85,9 @@ def head_from_model(model_dir: str | Path, overrides: dict) -> tuple[ModelConfig
         src = source(name)
         if src in old_state and old_state[src].shape == value.shape:
             state[name] = old_state[src].clone()
+        elif src in old_state and ".cross." in name and cfg.points < base.points:
+            # fewer sampling points per level: the new ones start as evenly spaced old ones
+            state[name] = _fewer_points(old_state[src], base, cfg.points, ".cross.offsets." in name).clone()
         elif name == "correlation.fuse.0.0.weight" and src in old_state and _widened(old_state[src], value):
             # inputs added to the fusion (the cosine context): the old inputs keep their weights, the
             # new ones start at zero, so the head starts as the old one's function
@@ -99,3 +102,13 @@ def head_from_model(model_dir: str | Path, overrides: dict) -> tuple[ModelConfig
 def _widened(old: torch.Tensor, new: torch.Tensor) -> bool:
     """Whether ``new`` is ``old`` with more input channels (dimension 1), all else equal."""
     return old.dim() == new.dim() and old.shape[0] == new.shape[0] and old.shape[2:] == new.shape[2:] and old.shape[1] < new.shape[1]
+
+
+def _fewer_points(old: torch.Tensor, base: ModelConfig, points: int, offsets: bool) -> torch.Tensor:
+    """A sampling attention's offsets (``offsets=True``: x, y per point) or weights laid out
+    (head, level, point[, xy]) along dimension 0, cut to ``points`` of ``base.points`` per level,
+    evenly spaced and ending with the last (the widest at initialisation)."""
+    keep = torch.linspace(base.points - 1, 0, points).round().long().flip(0).unique()
+    per = 2 if offsets else 1
+    grid = old.reshape(base.heads, -1, base.points, per, *old.shape[1:])
+    return grid[:, :, keep].reshape(-1, *old.shape[1:])

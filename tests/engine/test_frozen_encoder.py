@@ -87,6 +87,32 @@ def test_the_cosine_context_is_added_to_a_lighter_head_without_changing_what_it_
     assert float((moved - before["heat_logit"]).abs().max()) > 1e-3
 
 
+def test_a_head_with_fewer_sampling_points_and_no_heat_context_starts_from_the_models_weights(exported):
+    """``--points 2 --no-heat-context``: the decoder keeps evenly spaced sampling points of the old
+    four (offsets and weights of points 0 and 3 of every head and level), the heat map loses its
+    3 x 3 context while the correlation keeps its own."""
+    folder, cfg, _, head = exported
+    new_cfg, fewer, fresh = head_from_model(folder, {"points": 2, "heat_context": False})
+    assert new_cfg.points == 2 and new_cfg.dense_context and not new_cfg.heat_context
+    assert isinstance(fewer.density.heat[0], torch.nn.Identity) and not isinstance(fewer.correlation.fuse[1], torch.nn.Identity)
+    old, new = head.state_dict(), fewer.state_dict()
+    assert not any(".cross." in k for k in fresh)
+    levels = 3
+    for layer in range(cfg.decoder_layers):
+        key = f"decoder.layers.{layer}.cross"
+        old_off = old[f"{key}.offsets.weight"].reshape(cfg.heads, levels, cfg.points, 2, -1)
+        torch.testing.assert_close(new[f"{key}.offsets.weight"], old_off[:, :, [0, 3]].reshape(-1, cfg.dim))
+        old_w = old[f"{key}.weights.bias"].reshape(cfg.heads, levels, cfg.points)
+        torch.testing.assert_close(new[f"{key}.weights.bias"], old_w[:, :, [0, 3]].reshape(-1))
+    torch.testing.assert_close(new["density.heat.1.weight"], old["density.heat.1.weight"])
+    recovered = head_from_model(folder, {})[1].state_dict()  # convs with batch norms come back folded
+    torch.testing.assert_close(new["correlation.fuse.1.1.0.weight"], recovered["correlation.fuse.1.1.0.weight"])
+    with torch.no_grad():  # and it runs
+        p8, p16, p32 = torch.randn(1, cfg.dim, 16, 16), torch.randn(1, cfg.dim, 8, 8), torch.randn(1, cfg.dim, 4, 4)
+        out = fewer.eval()(p8, p16, p32, torch.randn(1, 2, cfg.dim), torch.ones(1, 2))
+    assert torch.isfinite(out["layers"][-1][0]).all()
+
+
 def test_head_training_on_a_frozen_encoder_exports_beside_that_encoder(exported, toy_records, tmp_path):  # noqa: F811
     from engine.model.export_command import run as export_run
     from engine.prompts import PointPrompt
