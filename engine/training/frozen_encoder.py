@@ -85,7 +85,7 @@ def head_from_model(model_dir: str | Path, overrides: dict) -> tuple[ModelConfig
         src = source(name)
         if src in old_state and old_state[src].shape == value.shape:
             state[name] = old_state[src].clone()
-        elif src in old_state and ".cross." in name and cfg.points < base.points:
+        elif src in old_state and (".cross.offsets." in name or ".cross.weights." in name) and cfg.points < base.points:
             # fewer sampling points per level: the new ones start as evenly spaced old ones
             state[name] = _fewer_points(old_state[src], base, cfg.points, ".cross.offsets." in name).clone()
         elif name == "correlation.fuse.0.0.weight" and src in old_state and _widened(old_state[src], value):
