@@ -102,14 +102,15 @@ class Correlation(nn.Module):
         conv, norm, act = self.fuse[0]
         weight = conv.weight[:, :, 0, 0]  # (C, C+2 [+ COS_CONTEXT])
         w_feat = weight[:, :c][None] * gate[:, None, :]  # (K,C,C)
-        w_cos = torch.cat([weight[:, c:c + 2] * self.temperature, weight[:, c + 2:]], 1)  # (C, 2 [+ COS_CONTEXT])
-        if self.cos_context is not None:  # the cosine maps' neighbourhood, as extra small rows
+        w_cos = weight[:, c:] * self.temperature  # (C,2)
+        if self.cos_context is not None:  # the cosine maps' neighbourhood, as extra small rows (not scaled by T)
+            w_cos = torch.cat([w_cos[:, :2], weight[:, c + 2:]], 1)  # (C, 2 + COS_CONTEXT)
             around = fn.relu(self.cos_context(cosines.reshape(k, 2, h, w) * self.temperature)).flatten(2)
             cosines = torch.cat([cosines, around], 1)  # (K, 2 + COS_CONTEXT, hw)
         if self.training:
             pre = norm((torch.matmul(w_feat, flat) + torch.matmul(w_cos, cosines)).reshape(k, c, h, w))
         else:  # batch norm folded in: F's share broadcast over the sets (F is never copied per set),
-            # the cosines' and the shift's as one small matmul over [cos_max; cos_mean; 1]
+            # the cosines' (and their context's) and the shift's as one small matmul over [cos_max; cos_mean; 1]
             scale, shift = bn_affine(norm)
             w_small = torch.cat([w_cos * scale[:, None], shift[:, None]], 1)  # (C, 3 [+ COS_CONTEXT])
             small = torch.cat([cosines, torch.ones_like(cosines[:, :1])], 1)  # (K, 3 [+ COS_CONTEXT], hw)
