@@ -186,6 +186,8 @@ def test_cli_refuses_a_frozen_encoder_with_another_backbone_or_no_model(tmp_path
     assert "--from-model" in capsys.readouterr().err and not (tmp_path / "r").exists()
     assert main(["train", "--out", str(tmp_path / "r"), "--from-model", str(tmp_path / "nowhere"), "--steps", "1"]) == 2
     assert "encoder.onnx not found" in capsys.readouterr().err and not (tmp_path / "r").exists()
+    assert main(["train", "--out", str(tmp_path / "r"), "--tiny", "--points", "0", "--steps", "1"]) == 2
+    assert "--points must be between 1 and 8, got 0" in capsys.readouterr().err and not (tmp_path / "r").exists()
 
 
 def test_models_exported_before_the_lighter_head_keep_their_dense_context():

@@ -31,7 +31,8 @@ def _trained_like(seed: int, **head: object):
     return cfg, enc, head
 
 
-@pytest.mark.parametrize("layout", [{}, {"dense_context": False, "cos_context": True}], ids=["shipped", "light-cos-context"])
+@pytest.mark.parametrize("layout", [{}, {"dense_context": False, "cos_context": True}, {"heat_context": False, "points": 2}],
+                         ids=["shipped", "light-cos-context", "no-heat-context-2-points"])
 def test_recovered_head_re_exports_to_a_graph_with_the_same_outputs(tmp_path, layout):
     cfg, enc, head = _trained_like(3, **layout)
     export_onnx(enc, head, cfg, tmp_path / "original")
