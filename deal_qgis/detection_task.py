@@ -8,6 +8,7 @@ and no layer behind.
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,7 @@ class DetectionTask(QgsTask):
         self.density_path = density_path
         self.outcome: RunOutcome | None = None
         self.error: Exception | None = None
+        self.error_details = ""
         self._stage = ""
 
     def _progress(self, fraction: float, message: str) -> None:
@@ -107,7 +109,11 @@ class DetectionTask(QgsTask):
             self._discard_density()
             return False
         except Exception as exc:  # reported on the main thread by the listener
-            self.error = exc
+            # The traceback is kept as text: the exception's frames refer back to this task, and
+            # such a cycle outlives the QgsTask the task manager deletes (Python then crashed when
+            # its garbage collector freed the wrapper at exit).
+            self.error_details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            self.error = exc.with_traceback(None)
             self._discard_density()
             return False
 

@@ -315,7 +315,7 @@ class DealDock(QgsDockWidget):
         self._update_buttons()
         if task.error is not None:
             self.stage_label.setText(tr("failed"))
-            report_error(task.error, self.message_bar())
+            report_error(task.error, self.message_bar(), task.error_details)
         else:
             self.stage_label.setText(tr("cancelled: nothing was added"))
 

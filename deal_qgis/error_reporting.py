@@ -20,9 +20,10 @@ from .translation import tr
 LOG_TAG = "DEAL"
 
 
-def report_error(exc: BaseException, message_bar) -> None:
-    """Log ``exc`` (with traceback) and show it in ``message_bar``."""
-    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+def report_error(exc: BaseException, message_bar, details: str = "") -> None:
+    """Log ``exc`` (with traceback, or ``details`` when the traceback was kept as text) and show
+    it in ``message_bar``."""
+    details = details or "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     QgsMessageLog.logMessage(details, LOG_TAG, Qgis.Critical)
     if isinstance(exc, DealError):
         text, level = str(exc), Qgis.Warning

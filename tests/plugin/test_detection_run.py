@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from qgis.core import (
@@ -160,3 +164,18 @@ def test_bad_model_folder_reported_not_raised(qgis_app, qgis_iface, dock, utm_ra
     warnings = qgis_iface.messageBar().get_messages(Qgis.Warning)
     assert any("encoder.onnx" in m for m in warnings)
     assert list(QgsProject.instance().mapLayers().values()) == [utm_raster]
+    # the traceback is kept as text, so no frame holds the task after QGIS deletes it
+    assert task.error.__traceback__ is None
+    assert "Traceback" in task.error_details and "encoder.onnx" in task.error_details
+
+
+def test_python_exits_cleanly_after_a_failed_run():
+    """A failed run's exception used to tie the task into a reference cycle through its frames;
+    the garbage collector freed the deleted QgsTask's wrapper at exit and Python crashed (rc 139)."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
+                           "-k", "test_bad_model_folder_reported_not_raised"],
+                          cwd=root, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "1 passed" in done.stdout
