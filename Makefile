@@ -53,9 +53,11 @@ screenshot: setup
 # Training and evaluation on ../shared/data (long: CPU hours; resumable with RESUME=--resume)
 train: setup
 	$(PY) -m engine.cli train --out runs/deal-mnv2 --steps 2500 $(RESUME)
-	$(PY) -m engine.cli export runs/deal-mnv2/last.safetensors --out resources/model --min-queries 120
-	$(PY) -m engine.cli train --out runs/deal-mnv2-head --from-model resources/model --steps 2000 $(RESUME)
-	$(PY) -m engine.cli export runs/deal-mnv2-head/last.safetensors --out resources/model --model-version 0.3.1 --score-threshold 0.5
+	$(PY) -m engine.cli export runs/deal-mnv2/last.safetensors --out runs/deal-mnv2/model --min-queries 120
+	$(PY) -m engine.cli train --out runs/deal-mnv2-head --from-model runs/deal-mnv2/model --steps 2000 $(RESUME)
+	$(PY) -m engine.cli export runs/deal-mnv2-head/last.safetensors --out runs/deal-mnv2-head/model --model-version 0.3.1 --score-threshold 0.5
+	$(PY) -m engine.cli train --out runs/deal-mnv2-light --from-model runs/deal-mnv2-head/model --no-heat-context --points 2 --steps 2000 $(RESUME)
+	$(PY) -m engine.cli export runs/deal-mnv2-light/last.safetensors --out resources/model --model-version 0.4.0 --min-queries 120 --score-threshold 0.45 --views-score-threshold 0.3
 
 eval: setup
 	$(PY) -m engine.cli eval --model resources/model --setting 1 2 3 4 --split val --out out/eval/deal.json
