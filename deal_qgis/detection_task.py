@@ -41,6 +41,21 @@ class RunOutcome:
     seconds: float = 0.0
 
 
+def _without_frames(exc: BaseException) -> BaseException:
+    """``exc`` with its traceback dropped, and those of the exceptions it was raised from or
+    during (``__cause__``, ``__context__``): any of their frames could hold the task."""
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [current.__cause__, current.__context__]
+    return exc
+
+
 class DetectionTask(QgsTask):
     """Run ``session.detect(prompts)`` on a source, reusing a cached Session when one fits.
 
@@ -113,7 +128,7 @@ class DetectionTask(QgsTask):
             # such a cycle outlives the QgsTask the task manager deletes (Python then crashed when
             # its garbage collector freed the wrapper at exit).
             self.error_details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            self.error = exc.with_traceback(None)
+            self.error = _without_frames(exc)
             self._discard_density()
             return False
 
