@@ -61,13 +61,35 @@ def add_parser(subparsers) -> None:
                         "centred on them (saved as hard_negatives.json in the run folder, reused on --resume)")
     p.add_argument("--negative-prob", type=float, default=0.3,
                    help="with --hard-negatives-from: share of an image's crops centred on one of its hard negatives")
+    p.add_argument("--category-weight", action="append", default=[], metavar="NAME=W",
+                   help="draw this category's crops W times as often as the others' (default 1 each; repeatable), "
+                        "e.g. ship=2")
+    p.add_argument("--dataset-weight", action="append", default=[], metavar="NAME=W",
+                   help="scale this dataset's share within its category by W (repeatable), e.g. sen2ships=2")
     p.set_defaults(run=run)
+
+
+def parse_weights(items: list[str], option: str) -> dict[str, float]:
+    """``["ship=2", ...]`` -> ``{"ship": 2.0}``; a malformed item raises DatasetError naming it."""
+    from .datasets import DatasetError
+
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            w = float(value) if sep and name.strip() else float("nan")
+        except ValueError:
+            w = float("nan")
+        if not w > 0 or w == float("inf"):
+            raise DatasetError(f"{option} {item!r}: write NAME=W with W a number above 0, e.g. {option} ship=2")
+        out[name.strip()] = w
+    return out
 
 
 def run(args) -> int:
     from ..model.export import encoder_hash
     from .datasets import DatasetError, leave_one_source_out, load_coco, load_shared, split_by_group
-    from .train import TrainConfig, train
+    from .train import TrainConfig, check_weights, train
 
     model = {"backbone": "tiny"} if args.tiny else ({"backbone": args.backbone} if args.backbone != "mobilenet_v2" else {})
     if args.from_model:
@@ -95,17 +117,21 @@ def run(args) -> int:
         encoder_hash(args.hard_negatives_from)  # a wrong folder fails before the data is read
         if not 0.0 < args.negative_prob <= 1.0:
             raise DatasetError(f"--negative-prob must be in (0, 1], got {args.negative_prob}")
+    category_weights = parse_weights(args.category_weight, "--category-weight")
+    dataset_weights = parse_weights(args.dataset_weight, "--dataset-weight")
     # the options are checked above, before the data is read
     if args.coco:
         records = load_coco(args.coco, args.images or Path(args.coco).parent, Path(args.coco).stem)
     else:
         records = load_shared()
         records = leave_one_source_out(records, args.loso)[0] if args.loso else split_by_group(records)[0]
+    check_weights(records, category_weights, dataset_weights)  # before any mining or writing
     negatives = _hard_negatives(args, records) if args.hard_negatives_from else ""
     tc = TrainConfig(out_dir=args.out, steps=args.steps, batch=args.batch, crop=args.crop, lr=args.lr,
                      seed=args.seed, threads=args.threads, pretrained=not args.tiny, model=model,
                      warmup=args.warmup, supervised=args.supervised, from_model=args.from_model or "",
-                     hard_negatives=negatives, negative_prob=args.negative_prob)
+                     hard_negatives=negatives, negative_prob=args.negative_prob,
+                     category_weights=category_weights, dataset_weights=dataset_weights)
     ckpt = train(records, tc, resume=args.resume, cache_dir=Path(".cache/canonical"))
     print(json.dumps({"checkpoint": str(ckpt)}))
     return 0

@@ -59,10 +59,13 @@ class CropSampler:
 
     Datasets are drawn so that each category gets an equal share; within a category, datasets
     by the square root of their object count; images by the square root of theirs.
+    ``category_weights`` and ``dataset_weights`` (name -> factor, default 1) scale those shares:
+    ``{"ship": 2}`` draws ship images twice as often as each other category's.
     """
 
     def __init__(self, images: list[CanonicalImage], crop: int = 320, scale_jitter: tuple[float, float] = (0.6, 1.6),
-                 mosaic_prob: float = 0.4, negative_prob: float = 0.0):
+                 mosaic_prob: float = 0.4, negative_prob: float = 0.0,
+                 category_weights: dict[str, float] | None = None, dataset_weights: dict[str, float] | None = None):
         self.images = [im for im in images if len(im.boxes)]
         self.crop = crop
         self.negative_prob = negative_prob  # share of an image's crops centred on one of its hard negatives
@@ -72,16 +75,33 @@ class CropSampler:
         for i, im in enumerate(self.images):
             cat = str(np.unique(im.categories)[0]) if len(np.unique(im.categories)) == 1 else "mixed"
             by_cat.setdefault(cat, {}).setdefault(im.dataset, []).append(i)
-        self.plan = []  # (category weight, [(dataset weight, image indices, image weights)])
+        category_weights, dataset_weights = category_weights or {}, dataset_weights or {}
+        self.plan = []  # per category: [(dataset weight, image indices, image weights)]
+        cat_w = []
         for cat, datasets in sorted(by_cat.items()):
             entries = []
-            for _, idx in sorted(datasets.items()):
+            for name, idx in sorted(datasets.items()):
                 counts = np.array([len(self.images[i].boxes) for i in idx], float)
-                entries.append((np.sqrt(counts.sum()), idx, np.sqrt(counts) / np.sqrt(counts).sum()))
+                entries.append((np.sqrt(counts.sum()) * dataset_weights.get(name, 1.0), idx, np.sqrt(counts) / np.sqrt(counts).sum()))
             self.plan.append(entries)
+            cat_w.append(category_weights.get(cat, 1.0))
+        # equal shares keep the plain uniform draw (the random stream of runs made before the weights existed)
+        self.category_p = None if len(set(cat_w)) <= 1 else np.array(cat_w) / sum(cat_w)
+
+    def share(self) -> dict[str, float]:
+        """Expected share of the drawn crops per dataset (before mosaics mix them)."""
+        cp = self.category_p if self.category_p is not None else np.full(len(self.plan), 1 / max(len(self.plan), 1))
+        out: dict[str, float] = {}
+        for pc, entries in zip(cp, self.plan):
+            dw = np.array([e[0] for e in entries])
+            for w, (_, idx, _) in zip(dw / dw.sum(), entries):
+                name = self.images[idx[0]].dataset
+                out[name] = out.get(name, 0.0) + float(pc * w)
+        return out
 
     def _pick(self, rng: np.random.Generator) -> CanonicalImage:
-        entries = self.plan[rng.integers(len(self.plan))]
+        k = rng.integers(len(self.plan)) if self.category_p is None else rng.choice(len(self.plan), p=self.category_p)
+        entries = self.plan[k]
         dw = np.array([e[0] for e in entries])
         _, idx, iw = entries[rng.choice(len(entries), p=dw / dw.sum())]
         return self.images[idx[rng.choice(len(idx), p=iw)]]

@@ -50,6 +50,8 @@ class TrainConfig:
     from_model: str = ""  # an exported model folder: train only a prompt head on its frozen encoder, from its head's weights
     hard_negatives: str = ""  # a hard-negatives file (engine/training/hard_negatives.py): some crops centred on them
     negative_prob: float = 0.3  # with hard negatives: share of an image's crops centred on one of them
+    category_weights: dict = field(default_factory=dict)  # category -> factor on its share of the crops (default 1)
+    dataset_weights: dict = field(default_factory=dict)  # dataset -> factor on its share within its category
     model: dict = field(default_factory=dict)  # ModelConfig overrides
 
 
@@ -99,6 +101,22 @@ def _place_negatives(images: list, records: list[ImageRecord], centres: dict[str
     return placed
 
 
+def check_weights(records: list[ImageRecord], category_weights: dict, dataset_weights: dict) -> None:
+    """Refuse a sampling weight that names no category or dataset of ``records``, or is not positive.
+
+    Categories are the sampler's groups: an image holding one category belongs to it, one holding
+    several to ``mixed``."""
+    groups = {str(u[0]) if len(u) == 1 else "mixed" for u in (np.unique(r.categories) for r in records) if len(u)}
+    for kind, plural, weights, known in (("category", "categories", category_weights, groups),
+                                         ("dataset", "datasets", dataset_weights, {r.dataset for r in records})):
+        for name, w in weights.items():
+            if name not in known:
+                raise DatasetError(f"--{kind}-weight names {name!r}, which the training data does not hold; "
+                                   f"its {plural} are: {', '.join(sorted(known))}")
+            if not (isinstance(w, (int, float)) and math.isfinite(w) and w > 0):
+                raise DatasetError(f"--{kind}-weight {name}={w}: the weight must be a number above 0")
+
+
 def lr_factor(step: int, warmup: int, total: int) -> float:
     if step < warmup:
         return (step + 1) / warmup
@@ -115,6 +133,7 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
     if unknown:  # before anything is written or loaded
         raise DatasetError(f"supervised training learns one vector per category of the model ({', '.join(class_names)}); "
                            f"the data also holds {', '.join(unknown)}: train DEAL instead, or leave those out")
+    check_weights(records, tc.category_weights, tc.dataset_weights)
     out = Path(tc.out_dir)
     frozen = None
     if tc.from_model:  # a new head on an exported model's frozen encoder (engine/training/frozen_encoder.py)
@@ -158,7 +177,10 @@ def train(records: list[ImageRecord], tc: TrainConfig, resume: bool = False, log
     if tc.hard_negatives:
         placed = _place_negatives(images, records, hard_negatives.load(tc.hard_negatives))
         log(f"hard negatives from {tc.hard_negatives}: {placed} in the training images")
-    sampler = CropSampler(images, tc.crop, negative_prob=tc.negative_prob if tc.hard_negatives else 0.0)
+    sampler = CropSampler(images, tc.crop, negative_prob=tc.negative_prob if tc.hard_negatives else 0.0,
+                          category_weights=tc.category_weights, dataset_weights=tc.dataset_weights)
+    if tc.category_weights or tc.dataset_weights:
+        log("crop shares: " + ", ".join(f"{k} {v:.0%}" for k, v in sorted(sampler.share().items())))
     log(f"{len(images)} training images prepared in {time.time() - t0:.0f} s")
     weights = LossWeights()
     stride = cfg.stride
