@@ -57,7 +57,9 @@ train: setup
 	$(PY) -m engine.cli train --out runs/deal-mnv2-head --from-model runs/deal-mnv2/model --steps 2000 $(RESUME)
 	$(PY) -m engine.cli export runs/deal-mnv2-head/last.safetensors --out runs/deal-mnv2-head/model --model-version 0.3.1 --score-threshold 0.5
 	$(PY) -m engine.cli train --out runs/deal-mnv2-light --from-model runs/deal-mnv2-head/model --no-heat-context --points 2 --steps 2000 $(RESUME)
-	$(PY) -m engine.cli export runs/deal-mnv2-light/last.safetensors --out resources/model --model-version 0.4.0 --min-queries 120 --score-threshold 0.45 --views-score-threshold 0.3
+	$(PY) -m engine.cli export runs/deal-mnv2-light/last.safetensors --out runs/deal-mnv2-light/model --model-version 0.4.0 --min-queries 120 --score-threshold 0.45 --views-score-threshold 0.3
+	$(PY) -m engine.cli train --out runs/deal-mnv2-ships --from-model runs/deal-mnv2-light/model --steps 2000 --lr 5e-4 --warmup 100 --category-weight ship=3 --dataset-weight sen2ships=4 $(RESUME)
+	$(PY) -m engine.cli export runs/deal-mnv2-ships/last.safetensors --out resources/model --model-version 0.4.1 --min-queries 120 --score-threshold 0.45 --views-score-threshold 0.3
 
 eval: setup
 	$(PY) -m engine.cli eval --model resources/model --setting 1 2 3 4 --split val --out out/eval/deal.json

@@ -63,7 +63,9 @@ def test_an_atypical_click_is_pulled_towards_the_typical_objects_factor(bundled,
     want = factor(typical)
     corrected = factor(odd)
     monkeypatch.setattr(session_module, "POPULATION_ROUNDS", 0)
-    assert factor(typical) == want  # a typical click needs no correction
+    # a typical click needs at most one sqrt(2) step of correction (0.4.0: none; 0.4.1's head probes
+    # this scene's typical car one step low on its own, model card)
+    assert abs(np.log2(factor(typical) / want)) <= 0.5 + 1e-9
     alone = factor(odd)
     assert alone != want  # the clicked object alone sets another factor
     assert abs(np.log(corrected / want)) < abs(np.log(alone / want)), (alone, corrected, want)
