@@ -54,6 +54,12 @@ def load_canonical(record: ImageRecord, target_px: float, cache_dir: Path | None
     return CanonicalImage(image, boxes, np.asarray(record.categories), record.dataset)
 
 
+def sampling_group(categories: np.ndarray) -> str:
+    """The sampler's group of an image: its category when it holds one, else ``mixed``."""
+    kinds = np.unique(categories)
+    return str(kinds[0]) if len(kinds) == 1 else "mixed"
+
+
 class CropSampler:
     """Draws training crops ``(image uint8 (S,S,3), boxes (n,4) xyxy, categories (n,))``.
 
@@ -73,8 +79,7 @@ class CropSampler:
         self.mosaic_prob = mosaic_prob
         by_cat: dict[str, dict[str, list[int]]] = {}
         for i, im in enumerate(self.images):
-            cat = str(np.unique(im.categories)[0]) if len(np.unique(im.categories)) == 1 else "mixed"
-            by_cat.setdefault(cat, {}).setdefault(im.dataset, []).append(i)
+            by_cat.setdefault(sampling_group(im.categories), {}).setdefault(im.dataset, []).append(i)
         category_weights, dataset_weights = category_weights or {}, dataset_weights or {}
         self.plan = []  # per category: [(dataset weight, image indices, image weights)]
         cat_w = []

@@ -20,7 +20,7 @@ from ..model.config import ModelConfig
 from ..model.deal import build, sample_exemplars
 from . import hard_negatives
 from .checkpoint import load_optimizer, load_weights, save_optimizer, save_weights
-from .crops import CropSampler, load_canonical
+from .crops import CropSampler, load_canonical, sampling_group
 from .datasets import DatasetError, ImageRecord
 from .losses import LossWeights, set_loss, size_loss
 from .pgcpp import initial_prompts, reprompt_worst
@@ -106,7 +106,7 @@ def check_weights(records: list[ImageRecord], category_weights: dict, dataset_we
 
     Categories are the sampler's groups: an image holding one category belongs to it, one holding
     several to ``mixed``."""
-    groups = {str(u[0]) if len(u) == 1 else "mixed" for u in (np.unique(r.categories) for r in records) if len(u)}
+    groups = {sampling_group(r.categories) for r in records if len(r.categories)}
     for kind, plural, weights, known in (("category", "categories", category_weights, groups),
                                          ("dataset", "datasets", dataset_weights, {r.dataset for r in records})):
         for name, w in weights.items():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.training.command import parse_weights
-from engine.training.crops import CanonicalImage, CropSampler
+from engine.training.crops import CanonicalImage, CropSampler, sampling_group
 from engine.training.datasets import DatasetError
 from engine.training.train import TrainConfig, check_weights, train
 
@@ -19,6 +19,11 @@ from test_training_run import toy_records  # noqa: F401  (fixture)
 def _image(dataset: str, category: str, n: int) -> CanonicalImage:
     boxes = np.array([[10 + 20 * i, 10, 20 + 20 * i, 20] for i in range(n)], np.float32)
     return CanonicalImage(np.zeros((64, 64 * n, 3), np.uint8), boxes, np.array([category] * n), dataset)
+
+
+def test_an_image_of_one_category_is_its_group_and_of_several_mixed():
+    assert sampling_group(np.array(["ship", "ship"])) == "ship"
+    assert sampling_group(np.array(["ship", "vehicle"])) == "mixed"
 
 
 def _images() -> list[CanonicalImage]:
@@ -63,6 +68,11 @@ def test_a_weight_for_data_that_is_not_there_is_refused_with_the_names_that_are(
         check_weights(toy_records, {"boat": 2.0}, {})
     with pytest.raises(DatasetError, match=r"'sen2ships'.*datasets are: toy"):
         check_weights(toy_records, {}, {"sen2ships": 2.0})
+    for bad in (0.0, -1.0, float("nan"), float("inf"), "2"):  # TrainConfig built in code skips the CLI's parsing
+        with pytest.raises(DatasetError, match="must be a number above 0"):
+            check_weights(toy_records, {"mixed": bad}, {})
+        with pytest.raises(DatasetError, match="must be a number above 0"):
+            check_weights(toy_records, {}, {"toy": bad})
     tc = TrainConfig(out_dir=str(tmp_path / "run"), steps=1, category_weights={"boat": 2.0},
                      model={"backbone": "tiny"}, pretrained=False)
     with pytest.raises(DatasetError):
@@ -71,8 +81,7 @@ def test_a_weight_for_data_that_is_not_there_is_refused_with_the_names_that_are(
 
 
 def test_a_weighted_run_logs_its_shares_and_saves_its_weights(toy_records, tmp_path):  # noqa: F811
-    groups = {str(np.unique(r.categories)[0]) if len(np.unique(r.categories)) == 1 else "mixed" for r in toy_records}
-    group = sorted(groups)[0]
+    group = sorted({sampling_group(r.categories) for r in toy_records})[0]
     tc = TrainConfig(out_dir=str(tmp_path / "run"), steps=1, batch=1, crop=128, warmup=1, threads=1, train_queries=20,
                      pretrained=False, category_weights={group: 2.0}, dataset_weights={"toy": 1.5},
                      model={"backbone": "tiny", "tile_size": 256, "overlap": 32, "num_queries": 50})
